@@ -1,0 +1,1 @@
+"""Importable test machinery: servers, clocks, webhooks, page objects, BDD steps."""

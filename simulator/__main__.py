@@ -1,0 +1,29 @@
+"""The command line: ``python -m simulator`` (installed as ``stripe-sim``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from simulator.cli import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stripe-sim",
+        description="A local Stripe sandbox, a reference payment service and their harness.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in commands.ALL:
+        command.add_to(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

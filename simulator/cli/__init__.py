@@ -1,0 +1,1 @@
+"""Sub-commands of ``stripe-sim``, one module each."""

@@ -1,0 +1,1 @@
+"""The Stripe sandbox: Stripe's /v1 API, stateful, on SQLite."""

@@ -1,0 +1,1 @@
+"""The /v1 HTTP layer: parse the request, call one operation, render Stripe's JSON."""

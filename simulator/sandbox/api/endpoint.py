@@ -1,0 +1,163 @@
+"""The one wrapper every /v1 route goes through: parameters in, Stripe JSON out.
+
+A route is a plain function ``(ctx, params, **url_args) -> result``; the wrapper builds
+the context, runs the function inside one database transaction (with the idempotency
+protocol for POSTs), renders the result with ``expand[]`` applied and refuses leftover
+parameters. Card errors commit the state they record (a failed charge, the
+PaymentIntent's ``last_payment_error``) before answering 402, as Stripe does.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, current_app, g, request
+
+from simulator.sandbox.api import idempotency
+from simulator.sandbox.errors import CardError, InvalidRequestError, StripeError
+from simulator.sandbox.params import Params, parse_form
+from simulator.sandbox.resources.base import (
+    Ctx,
+    StripeObject,
+    list_object,
+    parse_expand,
+    render,
+)
+from simulator.sandbox.runtime import Runtime
+
+
+@dataclass
+class ListResult:
+    """What a list operation returns; rendered as Stripe's list object."""
+
+    url: str
+    items: list[StripeObject]
+    has_more: bool
+
+
+Operation = Callable[..., Any]
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["sandbox"]  # type: ignore[no-any-return]
+
+
+def request_pairs() -> list[tuple[str, str]]:
+    pairs = list(request.args.items(multi=True))
+    if request.method in ("POST", "DELETE"):
+        pairs += list(request.form.items(multi=True))
+    return pairs
+
+
+def make_ctx(rt: Runtime) -> Ctx:
+    return Ctx(
+        store=rt.store,
+        now=rt.clock.timestamp(),
+        ids=rt.ids,
+        api_version=g.api_version,
+        base_url=rt.public_url(request.host_url),
+        request_id=g.request_id,
+        idempotency_key=g.get("idempotency_key"),
+    )
+
+
+def stripe_endpoint(operation: Operation) -> Callable[..., Response]:
+    """Wrap an operation as a /v1 route (reads, writes and idempotent POSTs alike)."""
+
+    @functools.wraps(operation)
+    def view(**url_args: Any) -> Response:
+        rt = runtime()
+        pairs = request_pairs()
+        params = Params(parse_form(pairs))
+        expand = parse_expand(params.strings("expand"))
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        if key is None:
+            status, body = _run(rt, operation, params, expand, url_args, key=None)
+            return json_response(body, status)
+        idempotency.check_key(key)
+        g.idempotency_key = key
+        endpoint = request.path
+        print_ = idempotency.fingerprint(request.method, endpoint, pairs)
+        stored = idempotency.claim(rt.store, key, endpoint, print_, rt.clock.now(), g.request_id)
+        if stored is not None:
+            response = json_response(stored.body, stored.status)
+            response.headers["Idempotent-Replayed"] = "true"
+            response.headers["Original-Request"] = stored.request_id
+            return response
+        rt.faults.after_claim(request.method, request.path)
+        try:
+            status, body = _run(rt, operation, params, expand, url_args, key=key)
+        except BaseException:
+            idempotency.release(rt.store, key)
+            raise
+        response = json_response(body, status)
+        response.headers["Original-Request"] = g.request_id
+        return response
+
+    return view
+
+
+def _run(
+    rt: Runtime,
+    operation: Operation,
+    params: Params,
+    expand: list[list[str]],
+    url_args: dict[str, Any],
+    key: str | None,
+) -> tuple[int, dict[str, Any]]:
+    writes = request.method != "GET"
+    with rt.store.transaction() if writes else rt.store.read():
+        ctx = make_ctx(rt)
+        try:
+            result = operation(ctx, params, **url_args)
+            params.finish()
+            status, body = 200, render_result(ctx, result, expand)
+        except CardError as error:
+            status, body = error.status, error.to_dict(rt.request_log_url(request.host_url, g.request_id))
+        if key is not None:
+            idempotency.complete(rt.store, key, status, body)
+    if status == 402:
+        rt.log_request_error(g.request_id, request.method, request.path, status, body)
+    return status, body
+
+
+def render_result(ctx: Ctx, result: Any, expand: list[list[str]]) -> dict[str, Any]:
+    if isinstance(result, StripeObject):
+        return render(ctx, result, expand)
+    if isinstance(result, ListResult):
+        item_paths = []
+        for path in expand:
+            if path[0] != "data" or len(path) < 2:
+                name = ".".join(path)
+                raise InvalidRequestError(
+                    f"This property cannot be expanded ({name}). You may want to try expanding"
+                    f" 'data.{name}' instead.",
+                    param="expand",
+                )
+            item_paths.append(path[1:])
+        data = [render(ctx, item, item_paths) for item in result.items]
+        return list_object(result.url, data, result.has_more)
+    if isinstance(result, dict):
+        return result
+    raise TypeError(f"cannot render {type(result).__name__}")
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json"
+    )
+
+
+def error_response(error: StripeError) -> Response:
+    rt = runtime()
+    request_id = g.get("request_id", "")
+    body = error.to_dict(rt.request_log_url(request.host_url, request_id) if request_id else None)
+    response = json_response(body, error.status)
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    rt.log_request_error(request_id, request.method, request.path, error.status, body)
+    return response

@@ -1,0 +1,11 @@
+"""Every /v1 blueprint, in one list."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def blueprints() -> list[Blueprint]:
+    from simulator.sandbox.api import catalog, checkout, customers, events, payments, test_clocks
+
+    return [customers.bp, catalog.bp, payments.bp, checkout.bp, events.bp, test_clocks.bp]

@@ -1,0 +1,130 @@
+"""The sandbox's Flask application: Stripe's /v1 API plus the /_sandbox control plane."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from simulator.sandbox import jobs
+from simulator.sandbox.api import auth
+from simulator.sandbox.api.endpoint import error_response, runtime
+from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
+from simulator.sandbox.faults import ConnectionDrop
+from simulator.sandbox.runtime import Runtime, SandboxConfig
+from simulator.sandbox.versions import DEFAULT_VERSION, validate
+
+log = logging.getLogger("simulator.sandbox")
+
+
+def create_app(config: SandboxConfig | None = None) -> Flask:
+    config = config or SandboxConfig()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    rt = Runtime(config)
+    app.extensions["sandbox"] = rt
+    _register_blueprints(app)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.register_error_handler(StripeError, error_response)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ConnectionDrop, _drop_connection)
+    app.register_error_handler(Exception, _unexpected_error)
+    if config.run_ticker:
+        start_ticker(rt, config.tick_seconds)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from simulator.sandbox.api import registry
+    from simulator.sandbox.control import routes as control
+
+    for blueprint in registry.blueprints():
+        app.register_blueprint(blueprint)
+    app.register_blueprint(control.bp)
+
+
+def _before_request() -> None:
+    rt = runtime()
+    g.request_id = rt.ids.new("req", 14)
+    if not request.path.startswith("/v1/"):
+        return
+    auth.authenticate(request.headers.get("Authorization"))
+    version = request.headers.get("Stripe-Version")
+    g.api_version = validate(version) if version else DEFAULT_VERSION
+    rt.faults.before_request(request.method, request.path)
+
+
+def _after_request(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers["Request-Id"] = request_id
+    if request.path.startswith("/v1/"):
+        response.headers["Stripe-Version"] = g.get("api_version", DEFAULT_VERSION)
+        key = request.headers.get("Idempotency-Key")
+        if key and request.method == "POST" and len(key) <= 255:
+            response.headers["Idempotency-Key"] = key
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    if error.code == 404 or error.code == 405:
+        path = request.path
+        message = f"Unrecognized request URL ({request.method}: {path})."
+        if path.endswith("/") and path != "/":
+            message += (
+                " If you are trying to list objects, remove the trailing slash. If you are"
+                " trying to retrieve an object, make sure you passed a valid (non-empty)"
+                " identifier in your code."
+            )
+        message += " Please see https://stripe.com/docs or we can help at https://support.stripe.com/."
+        return error_response(NotFoundError(message))
+    if error.code == 413:
+        return error_response(InvalidRequestError(
+            "Request body too large: the sandbox accepts at most"
+            f" {runtime().config.max_body_bytes} bytes.",
+            status=413,
+        ))
+    return error_response(InvalidRequestError(error.description or "Bad request.",
+                                              status=error.code or 400))
+
+
+def _drop_connection(error: ConnectionDrop) -> Response:
+    """Close the client's socket without an answer (a fault injected on purpose)."""
+    sock: Any = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    if sock is not None:
+        import socket
+
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    return Response(status=500)
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(ApiError("An unknown error occurred"))
+
+
+def start_ticker(rt: Runtime, every_seconds: float) -> threading.Thread:
+    """Run due jobs in the background, so timed rules happen with nobody asking."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every_seconds):
+            try:
+                run_due_jobs(rt)
+            except Exception:  # keep ticking; the failure is logged and retried
+                log.exception("ticker failed")
+
+    thread = threading.Thread(target=tick, name="sandbox-ticker", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_due_jobs(rt: Runtime, base_url: str | None = None) -> int:
+    return jobs.run_due(rt.store, rt.clock.now, rt.ids, base_url or rt.public_url(""))

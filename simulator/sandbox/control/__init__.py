@@ -1,0 +1,1 @@
+"""The /_sandbox control plane: health, reset, snapshots, the clock, faults, logs."""

@@ -1,0 +1,1 @@
+"""One module per Stripe object: state, rules and serializer, with no Flask imports."""

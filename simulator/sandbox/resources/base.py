@@ -1,0 +1,208 @@
+"""What every Stripe object module shares: the request context, the object base class,
+the registry of object types, loading and saving, expansion and list pages."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from simulator.common.ids import IdGenerator
+from simulator.sandbox.errors import InvalidRequestError, resource_missing
+from simulator.sandbox.store import Store
+from simulator.sandbox.versions import DEFAULT_VERSION
+
+MAX_EXPAND_DEPTH = 4
+
+
+@dataclass
+class Ctx:
+    """Everything an operation needs besides its parameters: the store (inside the
+    request's transaction), the sandbox time, id generation and who is asking."""
+
+    store: Store
+    now: int
+    ids: IdGenerator
+    api_version: str = DEFAULT_VERSION
+    base_url: str = "http://127.0.0.1:12111"
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # Per-request memo of values several operations read (e.g. the webhook endpoints).
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def emit(
+        self,
+        event_type: str,
+        obj: StripeObject,
+        previous_attributes: dict[str, Any] | None = None,
+    ) -> None:
+        from simulator.sandbox.resources.event import emit_event
+
+        self.events.append(emit_event(self, event_type, obj, previous_attributes))
+
+    def with_version(self, api_version: str) -> Ctx:
+        return dataclasses.replace(self, api_version=api_version)
+
+
+@dataclass(kw_only=True)
+class StripeObject:
+    """Base of every stored Stripe object. Subclasses are dataclasses whose fields are the
+    state we model; ``serialize`` lists every field Stripe returns, in Stripe's order."""
+
+    OBJECT: ClassVar[str]
+    PREFIX: ClassVar[str]
+    NOUN: ClassVar[str]
+    EXPANDABLE: ClassVar[frozenset[str]] = frozenset()
+    INCLUDABLE: ClassVar[frozenset[str]] = frozenset()
+
+    id: str
+    created: int
+
+    def index(self) -> dict[str, str | None]:
+        """Foreign keys that lists filter on (columns of the objects table)."""
+        return {}
+
+    def is_deleted(self) -> bool:
+        return False
+
+    def serialize(self, ctx: Ctx) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def include(self, ctx: Ctx, name: str) -> Any:
+        """The value of an includable property (present only when expanded)."""
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_state(cls: type[T], data: dict[str, Any]) -> T:
+        return cls(**data)
+
+
+T = TypeVar("T", bound=StripeObject)
+REGISTRY: dict[str, type[StripeObject]] = {}
+
+
+def register(cls: type[T]) -> type[T]:
+    REGISTRY[cls.OBJECT] = cls
+    return cls
+
+
+# -- persistence ------------------------------------------------------------------------
+def save(ctx: Ctx, obj: StripeObject) -> None:
+    ctx.store.put(obj.id, obj.OBJECT, obj.created, obj.state(), obj.index(), obj.is_deleted())
+
+
+def find(ctx: Ctx, cls: type[T], object_id: str) -> T | None:
+    row = ctx.store.get(object_id, cls.OBJECT)
+    return cls.from_state(row.data) if row else None
+
+
+def load(ctx: Ctx, cls: type[T], object_id: str, param: str = "id") -> T:
+    """The object, or Stripe's ``resource_missing`` (404 for ids in the URL)."""
+    obj = find(ctx, cls, object_id) if isinstance(object_id, str) else None
+    if obj is None or obj.is_deleted():
+        raise resource_missing(cls.NOUN, str(object_id), param)
+    return obj
+
+
+def load_any(ctx: Ctx, object_id: str) -> StripeObject | None:
+    row = ctx.store.get(object_id)
+    if row is None or row.type not in REGISTRY:
+        return None
+    return REGISTRY[row.type].from_state(row.data)
+
+
+# -- expansion (https://docs.stripe.com/expand) ----------------------------------------
+def parse_expand(paths: list[str] | None) -> list[list[str]]:
+    parsed: list[list[str]] = []
+    for path in paths or []:
+        parts = path.split(".")
+        levels = len(parts) - (1 if parts and parts[0] == "data" else 0)
+        if levels > MAX_EXPAND_DEPTH:
+            raise InvalidRequestError(
+                f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a property."
+                f" Property: {path}",
+                param="expand",
+            )
+        parsed.append(parts)
+    return parsed
+
+
+def render(ctx: Ctx, obj: StripeObject, expand: list[list[str]] | None = None) -> dict[str, Any]:
+    data = obj.serialize(ctx)
+    for path in expand or []:
+        _expand_path(ctx, obj, data, path, ".".join(path))
+    return data
+
+
+def _expand_path(
+    ctx: Ctx, obj: StripeObject, data: dict[str, Any], path: list[str], full: str
+) -> None:
+    name, rest = path[0], path[1:]
+    if name in obj.INCLUDABLE:
+        value = obj.include(ctx, name)
+        data[name] = value
+        if rest and isinstance(value, dict) and value.get("object") == "list":
+            _expand_in_list(ctx, value, rest, full)
+        return
+    if name not in obj.EXPANDABLE:
+        raise InvalidRequestError(f"This property cannot be expanded ({full}).", param="expand")
+    value = data.get(name)
+    if value is None:
+        return
+    if isinstance(value, str):
+        target = load_any(ctx, value)
+        if target is None:
+            return
+        expanded = target.serialize(ctx)
+        data[name] = expanded
+        value, obj_for_rest = expanded, target
+    else:
+        found = _object_of(ctx, value)
+        if found is None:
+            return
+        obj_for_rest = found
+    if rest:
+        _expand_path(ctx, obj_for_rest, value, rest, full)
+
+
+def _expand_in_list(ctx: Ctx, listing: dict[str, Any], path: list[str], full: str) -> None:
+    if path[0] != "data" or len(path) < 2:
+        raise InvalidRequestError(f"This property cannot be expanded ({full}).", param="expand")
+    for item in listing["data"]:
+        item_obj = _object_of(ctx, item)
+        if item_obj is not None:
+            _expand_path(ctx, item_obj, item, path[1:], full)
+
+
+def _object_of(ctx: Ctx, data: dict[str, Any]) -> StripeObject | None:
+    """The stored object behind an already-rendered hash, for its expansion rules."""
+    if data.get("object") not in REGISTRY or not isinstance(data.get("id"), str):
+        return None
+    return load_any(ctx, data["id"])
+
+
+def list_object(url: str, data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+# -- events' previous_attributes --------------------------------------------------------
+def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The old values of what changed, recursing into hashes as Stripe does."""
+    changed: dict[str, Any] = {}
+    for key, old in before.items():
+        new = after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key != "metadata":
+            changed[key] = previous_attributes(old, new)
+        else:
+            changed[key] = old
+    return changed
+
+
+Serializer = Callable[[Ctx, StripeObject], dict[str, Any]]

@@ -1,0 +1,53 @@
+"""Hashes that several Stripe objects share: addresses, billing details, shipping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.sandbox.params import Params
+
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def empty_address() -> dict[str, Any]:
+    return {name: None for name in ADDRESS_FIELDS}
+
+
+def read_address(params: Params | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    address = {name: params.string(name) for name in ADDRESS_FIELDS}
+    return address
+
+
+def read_shipping(params: Params | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    if params.is_empty():
+        return None
+    return {
+        "address": read_address(params.hash("address", required=True)) or empty_address(),
+        "name": params.required_string("name"),
+        "phone": params.string("phone"),
+    }
+
+
+def read_billing_details(params: Params | None) -> dict[str, Any]:
+    details = empty_billing_details()
+    if params is None:
+        return details
+    details["address"] = read_address(params.hash("address")) or empty_address()
+    details["email"] = params.string("email")
+    details["name"] = params.string("name")
+    details["phone"] = params.string("phone")
+    return details
+
+
+def empty_billing_details() -> dict[str, Any]:
+    return {
+        "address": empty_address(),
+        "email": None,
+        "name": None,
+        "phone": None,
+        "tax_id": None,
+    }

@@ -1,0 +1,76 @@
+"""Events (https://docs.stripe.com/api/events): one per state change, stored immutably
+with the object as it was at that moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.sandbox.resources.base import Ctx, StripeObject, register, save
+from simulator.sandbox.versions import DEFAULT_VERSION
+
+
+@register
+@dataclass(kw_only=True)
+class Event(StripeObject):
+    OBJECT = "event"
+    PREFIX = "evt"
+    NOUN = "event"
+
+    type: str
+    data: dict[str, Any]
+    api_version: str = DEFAULT_VERSION
+    request: dict[str, Any] = field(default_factory=lambda: {"id": None, "idempotency_key": None})
+    pending_webhooks: int = 0
+
+    def index(self) -> dict[str, str | None]:
+        return {"subtype": self.type}
+
+    def serialize(self, ctx: Ctx) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "event",
+            "api_version": self.api_version,
+            "created": self.created,
+            "data": self.data,
+            "livemode": False,
+            "pending_webhooks": self.pending_webhooks,
+            "request": self.request,
+            "type": self.type,
+        }
+
+
+def emit_event(
+    ctx: Ctx,
+    event_type: str,
+    obj: StripeObject,
+    previous_attributes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Record the event Stripe would emit, rendered in the account's default API version.
+
+    ``pending_webhooks`` counts the enabled endpoints that subscribe to this type; the
+    webhook dispatcher queues one delivery for each of them in the same transaction.
+    """
+    from simulator.sandbox.resources.webhook_endpoint import subscribed_endpoints
+
+    data: dict[str, Any] = {"object": obj.serialize(ctx.with_version(DEFAULT_VERSION))}
+    if previous_attributes:
+        data["previous_attributes"] = previous_attributes
+    endpoints = subscribed_endpoints(ctx, event_type)
+    event = Event(
+        id=ctx.ids.new("evt"),
+        created=ctx.now,
+        type=event_type,
+        data=data,
+        request={"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
+        pending_webhooks=len(endpoints),
+    )
+    save(ctx, event)
+    for listener in EVENT_LISTENERS:
+        listener(ctx, event, endpoints)
+    return event.serialize(ctx)
+
+
+# Called with (ctx, event, endpoints) inside the emitting transaction; the webhook outbox
+# registers itself here so that queuing a delivery is atomic with the state change.
+EVENT_LISTENERS: list[Any] = []

@@ -1,0 +1,88 @@
+"""The sandbox's long-lived parts, shared by every request of one process: the store, the
+clock, id generation, fault injection and the error log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.common.clock import Clock
+from simulator.common.ids import IdGenerator
+from simulator.sandbox.faults import Faults
+from simulator.sandbox.store import Store
+
+log = logging.getLogger("simulator.sandbox")
+CLOCK_OFFSET_KEY = "clock_offset"
+
+
+@dataclass
+class SandboxConfig:
+    db_path: str = ".sandbox/sandbox.sqlite3"
+    public_url: str | None = None
+    id_seed: int | None = None
+    snapshot_dir: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    run_ticker: bool = False
+    tick_seconds: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Runtime:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.store = Store(config.db_path)
+        self.clock = Clock(offset_source=self._clock_offset)
+        self.ids = IdGenerator(config.id_seed)
+        self.faults = Faults(self.store)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS request_log (id TEXT PRIMARY KEY, created REAL,"
+                " method TEXT, path TEXT, status INTEGER, body TEXT)"
+            )
+
+    def _clock_offset(self) -> float:
+        return float(self.store.get_meta(CLOCK_OFFSET_KEY, "0") or 0)
+
+    def advance_clock(self, seconds: float) -> float:
+        with self.store.transaction():
+            offset = self._clock_offset() + seconds
+            self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset))
+        return offset
+
+    def public_url(self, host_url: str) -> str:
+        return (self.config.public_url or host_url).rstrip("/")
+
+    def request_log_url(self, host_url: str, request_id: str) -> str:
+        return f"{self.public_url(host_url)}/_sandbox/logs/{request_id}"
+
+    def log_request_error(
+        self, request_id: str, method: str, path: str, status: int, body: dict[str, Any]
+    ) -> None:
+        """Refused requests are kept (and logged) so that a developer can see why."""
+        log.info("%s %s -> %s %s", method, path, status, body.get("error", {}).get("message"))
+        if not request_id:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO request_log (id, created, method, path, status, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (request_id, self.clock.now(), method, path, status, json.dumps(body)),
+            )
+
+    def request_log(self, request_id: str) -> dict[str, Any] | None:
+        row = self.store.conn.execute(
+            "SELECT id, created, method, path, status, body FROM request_log WHERE id = ?",
+            (request_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "id": row[0],
+            "created": int(row[1]),
+            "method": row[2],
+            "path": row[3],
+            "status": row[4],
+            "response": json.loads(row[5]),
+        }

@@ -1,0 +1,308 @@
+"""SQLite persistence for the sandbox: objects, idempotency keys, jobs and the clock offset.
+
+Every Stripe object is one row: its id, type, creation time, the few foreign keys lists
+filter on, and its state as JSON. Writers take ``BEGIN IMMEDIATE`` so several threads and
+processes serialise on SQLite's write lock instead of failing with "database is locked";
+WAL mode lets readers carry on meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+INDEX_COLUMNS = ("customer", "payment_intent", "charge", "subtype")
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    type: str
+    created: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    has_more: bool
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    db = sqlite_utils.Database(conn)
+    objects = db.table("objects")
+    if not objects.exists():
+        objects.create(
+            {
+                "id": str,
+                "type": str,
+                "created": int,
+                "deleted": int,
+                "customer": str,
+                "payment_intent": str,
+                "charge": str,
+                "subtype": str,
+                "data": str,
+            },
+            pk="id",
+            not_null={"type", "created", "data"},
+            defaults={"deleted": 0},
+        )
+    objects.create_index(["type", "created"], if_not_exists=True)
+    objects.create_index(["customer", "type", "created"], if_not_exists=True)
+    objects.create_index(["payment_intent", "type", "created"], if_not_exists=True)
+    objects.create_index(["charge", "type", "created"], if_not_exists=True)
+    objects.create_index(["subtype", "type", "created"], if_not_exists=True)
+    db.table("idempotency_keys").create(
+        {
+            "key": str,
+            "fingerprint": str,
+            "endpoint": str,
+            "status": str,
+            "created": float,
+            "claimed_at": float,
+            "response_status": int,
+            "response_body": str,
+            "request_id": str,
+        },
+        pk="key",
+        if_not_exists=True,
+    )
+    db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db.table("jobs").create(
+        {
+            "id": int,
+            "kind": str,
+            "ref": str,
+            "due_at": float,
+            "claimed_until": float,
+            "attempts": int,
+        },
+        pk="id",
+        defaults={"claimed_until": 0, "attempts": 0},
+        if_not_exists=True,
+    )
+    db.table("jobs").create_index(["due_at"], if_not_exists=True)
+    db.table("jobs").create_index(["kind", "ref"], unique=True, if_not_exists=True)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA cache_size=-32000")
+    return conn
+
+
+class Store:
+    """One SQLite file, one connection per thread (and per process after a fork)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self.transaction() as conn:
+            create_schema(conn)
+
+    # -- connections and transactions ---------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = connect(self.path)
+            self._local.conn = conn
+            self._local.pid = pid
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested calls join the outer one."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read snapshot (a deferred transaction), joined if already in one."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- objects ------------------------------------------------------------------------
+    def put(
+        self,
+        object_id: str,
+        type_: str,
+        created: int,
+        data: dict[str, Any],
+        index: dict[str, str | None] | None = None,
+        deleted: bool = False,
+    ) -> None:
+        idx = index or {}
+        self.conn.execute(
+            "INSERT INTO objects (id, type, created, deleted, customer, payment_intent, charge,"
+            " subtype, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET deleted=excluded.deleted, customer=excluded.customer,"
+            " payment_intent=excluded.payment_intent, charge=excluded.charge,"
+            " subtype=excluded.subtype, data=excluded.data",
+            (
+                object_id,
+                type_,
+                created,
+                int(deleted),
+                idx.get("customer"),
+                idx.get("payment_intent"),
+                idx.get("charge"),
+                idx.get("subtype"),
+                json.dumps(data, separators=(",", ":")),
+            ),
+        )
+
+    def get(self, object_id: str, type_: str | None = None) -> Row | None:
+        row = self.conn.execute(
+            "SELECT id, type, created, data FROM objects WHERE id = ?", (object_id,)
+        ).fetchone()
+        if row is None or (type_ is not None and row[1] != type_):
+            return None
+        return Row(row[0], row[1], row[2], json.loads(row[3]))
+
+    def is_deleted(self, object_id: str) -> bool:
+        row = self.conn.execute("SELECT deleted FROM objects WHERE id = ?", (object_id,)).fetchone()
+        return bool(row and row[0])
+
+    def remove(self, object_id: str) -> None:
+        self.conn.execute("DELETE FROM objects WHERE id = ?", (object_id,))
+
+    def position(self, object_id: str, type_: str) -> tuple[int, int] | None:
+        row = self.conn.execute(
+            "SELECT created, rowid FROM objects WHERE id = ? AND type = ?", (object_id, type_)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def page(
+        self,
+        type_: str,
+        *,
+        limit: int,
+        filters: dict[str, str] | None = None,
+        created: dict[str, int] | None = None,
+        after: tuple[int, int] | None = None,
+        before: tuple[int, int] | None = None,
+        include_deleted: bool = False,
+        subtype_patterns: list[str] | None = None,
+    ) -> Page:
+        """Newest first; ``after``/``before`` are cursor positions (created, rowid)."""
+        where = ["type = ?"]
+        args: list[Any] = [type_]
+        if not include_deleted:
+            where.append("deleted = 0")
+        for column, value in (filters or {}).items():
+            if column not in INDEX_COLUMNS:
+                raise ValueError(f"cannot filter on {column}")
+            where.append(f"{column} = ?")
+            args.append(value)
+        if subtype_patterns:
+            where.append("(" + " OR ".join("subtype GLOB ?" for _ in subtype_patterns) + ")")
+            args += subtype_patterns
+        for op, value in (created or {}).items():
+            where.append(f"created {_CREATED_OPS[op]} ?")
+            args.append(value)
+        ascending = before is not None
+        if after is not None:
+            where.append("(created < ? OR (created = ? AND rowid < ?))")
+            args += [after[0], after[0], after[1]]
+        if before is not None:
+            where.append("(created > ? OR (created = ? AND rowid > ?))")
+            args += [before[0], before[0], before[1]]
+        order = "ASC" if ascending else "DESC"
+        sql = (
+            f"SELECT id, type, created, data FROM objects WHERE {' AND '.join(where)}"
+            f" ORDER BY created {order}, rowid {order} LIMIT ?"
+        )
+        rows = self.conn.execute(sql, (*args, limit + 1)).fetchall()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        if ascending:
+            rows.reverse()
+        return Page([Row(r[0], r[1], r[2], json.loads(r[3])) for r in rows], has_more)
+
+    def count(self, type_: str) -> int:
+        return int(self.conn.execute(
+            "SELECT count(*) FROM objects WHERE type = ?", (type_,)
+        ).fetchone()[0])
+
+    # -- meta (the clock offset and other shared settings) ------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- whole-database operations ------------------------------------------------------
+    def reset(self, keep: Sequence[str] = ()) -> None:
+        with self.transaction() as conn:
+            for table in ("objects", "idempotency_keys", "jobs"):
+                conn.execute(f"DELETE FROM {table}")
+            placeholders = ",".join("?" for _ in keep)
+            conn.execute(
+                f"DELETE FROM meta WHERE key NOT IN ({placeholders})" if keep else "DELETE FROM meta",
+                tuple(keep),
+            )
+
+    def save_snapshot(self, target: str) -> None:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        destination = sqlite3.connect(target)
+        try:
+            self.conn.backup(destination)
+        finally:
+            destination.close()
+
+    def restore_snapshot(self, source: str) -> None:
+        origin = sqlite3.connect(source)
+        try:
+            origin.backup(self.conn)
+        finally:
+            origin.close()
+
+
+_CREATED_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
