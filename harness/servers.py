@@ -41,8 +41,9 @@ class RunningServer:
         self.process.wait()
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: str,
-                 timeout: float = 30.0) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log_path: str, timeout: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -53,19 +54,39 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: str,
         except requests.RequestException:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"server not healthy after {timeout}s:\n{Path(log_path).read_text()[-4000:]}")
+    raise RuntimeError(
+        f"server not healthy after {timeout}s:\n{Path(log_path).read_text()[-4000:]}"
+    )
 
 
-def start_sandbox(workdir: str | os.PathLike[str], *, port: int | None = None,
-                  workers: int = 2, threads: int = 4, db_path: str | None = None) -> RunningServer:
+def start_sandbox(
+    workdir: str | os.PathLike[str],
+    *,
+    port: int | None = None,
+    workers: int = 2,
+    threads: int = 4,
+    db_path: str | None = None,
+) -> RunningServer:
     """``stripe-sim sandbox`` in a subprocess, answering once healthy."""
     port = port or free_port()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     db = db_path or str(workdir / "sandbox.sqlite3")
     log_path = str(workdir / f"sandbox-{port}.log")
-    command = [sys.executable, "-m", "simulator", "sandbox", "--port", str(port), "--db", db,
-               "--workers", str(workers), "--threads", str(threads)]
+    command = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "sandbox",
+        "--port",
+        str(port),
+        "--db",
+        db,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

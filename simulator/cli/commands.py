@@ -64,4 +64,19 @@ def _run_coverage(args: argparse.Namespace) -> int:
 COVERAGE = Command("coverage", "Regenerate COVERAGE.md from Stripe's OpenAPI spec.",
                    _coverage_args, _run_coverage)
 
-ALL: list[Command] = [SANDBOX, COVERAGE]
+def _up_args(parser: argparse.ArgumentParser) -> None:
+    from simulator.cli import up
+
+    up.configure(parser)
+
+
+def _run_up(args: argparse.Namespace) -> int:
+    from simulator.cli import up
+
+    return up.run(args)
+
+
+UP = Command("up", "Run the main job: the sandbox (and services) with demo data.",
+             _up_args, _run_up)
+
+ALL: list[Command] = [UP, SANDBOX, COVERAGE]

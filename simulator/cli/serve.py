@@ -12,7 +12,7 @@ def serve(app_factory: Any, host: str, port: int, workers: int, threads: int) ->
     """Serve with gunicorn; ``app_factory`` builds the app in each worker after fork."""
     from gunicorn.app.base import BaseApplication
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
@@ -25,6 +25,6 @@ def serve(app_factory: Any, host: str, port: int, workers: int, threads: int) ->
             self.cfg.set("timeout", 120)
 
         def load(self) -> Flask:
-            return app_factory()  # type: ignore[no-any-return]
+            return app_factory()
 
     _Server().run()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -41,10 +43,12 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from simulator.sandbox.api import registry
     from simulator.sandbox.control import routes as control
+    from simulator.sandbox.control import webhooks as control_webhooks
 
     for blueprint in registry.blueprints():
         app.register_blueprint(blueprint)
     app.register_blueprint(control.bp)
+    app.register_blueprint(control_webhooks.bp)
 
 
 def _before_request() -> None:
@@ -96,12 +100,8 @@ def _drop_connection(error: ConnectionDrop) -> Response:
     """Close the client's socket without an answer (a fault injected on purpose)."""
     sock: Any = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     if sock is not None:
-        import socket
-
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     return Response(status=500)
 
 

@@ -7,7 +7,6 @@ Faults live in the database so that every server process honours them.
 from __future__ import annotations
 
 import fnmatch
-import json
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Literal

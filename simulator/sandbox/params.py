@@ -54,29 +54,15 @@ def _insert(tree: Nested, parts: list[str], value: str, raw_key: str) -> None:
         default: Any = [] if following == "" else {}
         child = node.setdefault(part, default)
         if not isinstance(child, (dict, list)):
-            raise InvalidRequestError(
-                f"Invalid hash: {raw_key}", param=raw_key.split("[")[0]
-            )
+            raise InvalidRequestError(f"Invalid hash: {raw_key}", param=raw_key.split("[")[0])
         node = child
-
-
-def _indexed_dicts_to_lists(value: Any) -> Any:
-    """``{"0": a, "1": b}`` (how the SDKs encode arrays) becomes ``[a, b]``."""
-    if isinstance(value, list):
-        return [_indexed_dicts_to_lists(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    converted = {k: _indexed_dicts_to_lists(v) for k, v in value.items()}
-    if converted and all(k.isdigit() for k in converted):
-        return [converted[k] for k in sorted(converted, key=int)]
-    return converted
 
 
 def parse_form(pairs: Iterable[tuple[str, str]]) -> Nested:
     tree: Nested = {}
     for key, value in pairs:
         _insert(tree, _split_key(key), value, key)
-    return _indexed_dicts_to_lists(tree)  # type: ignore[no-any-return]
+    return tree
 
 
 class Params:
@@ -126,7 +112,12 @@ class Params:
         return value
 
     def string(
-        self, key: str, *, required: bool = False, max_length: int = 5000, empty_is_none: bool = True
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        max_length: int = 5000,
+        empty_is_none: bool = True,
     ) -> str | None:
         value = self._scalar(key, required)
         if value is None:
@@ -195,13 +186,9 @@ class Params:
             return True
         if lowered == "false":
             return False
-        raise InvalidRequestError(
-            f"Invalid boolean: {value}", param=self.name(key)
-        )
+        raise InvalidRequestError(f"Invalid boolean: {value}", param=self.name(key))
 
-    def enum(
-        self, key: str, choices: Iterable[str], *, required: bool = False
-    ) -> str | None:
+    def enum(self, key: str, choices: Iterable[str], *, required: bool = False) -> str | None:
         value = self._scalar(key, required)
         if value is None:
             return None
@@ -234,9 +221,7 @@ class Params:
         if value == "":
             return Params({}, self.name(key))
         if not isinstance(value, dict):
-            raise InvalidRequestError(
-                f"Invalid hash: {_describe(value)}", param=self.name(key)
-            )
+            raise InvalidRequestError(f"Invalid hash: {_describe(value)}", param=self.name(key))
         child = Params(value, self.name(key))
         self._children.append(child)
         return child
@@ -250,6 +235,9 @@ class Params:
         value = self._data.pop(key)
         if value == "":
             return []
+        if isinstance(value, dict) and value and all(k.isdigit() for k in value):
+            # The SDKs send arrays as ``key[0]=…&key[1]=…``.
+            value = [value[k] for k in sorted(value, key=int)]
         if isinstance(value, dict):
             raise InvalidRequestError("Invalid array", param=self.name(key))
         if not isinstance(value, list):
@@ -332,7 +320,9 @@ class Params:
             raise error
 
 
-def apply_metadata(current: dict[str, str], changes: dict[str, str] | None, param: str = "metadata") -> dict[str, str]:
+def apply_metadata(
+    current: dict[str, str], changes: dict[str, str] | None, param: str = "metadata"
+) -> dict[str, str]:
     """Merge metadata as Stripe does: ``""`` removes a key, ``metadata=""`` clears all."""
     if changes is None:
         return current
@@ -373,18 +363,167 @@ def _describe(value: Any) -> str:
 
 # The currencies Stripe settles card payments in (https://docs.stripe.com/currencies).
 SUPPORTED_CURRENCIES = frozenset(
-    """
-    usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp
-    byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip
-    gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt
-    lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr
-    nzd omr pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd
-    std szl thb tjs tnd top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf yer zar
-    zmw
-    """.split()
+    [
+        "usd",
+        "aed",
+        "afn",
+        "all",
+        "amd",
+        "ang",
+        "aoa",
+        "ars",
+        "aud",
+        "awg",
+        "azn",
+        "bam",
+        "bbd",
+        "bdt",
+        "bgn",
+        "bhd",
+        "bif",
+        "bmd",
+        "bnd",
+        "bob",
+        "brl",
+        "bsd",
+        "bwp",
+        "byn",
+        "bzd",
+        "cad",
+        "cdf",
+        "chf",
+        "clp",
+        "cny",
+        "cop",
+        "crc",
+        "cve",
+        "czk",
+        "djf",
+        "dkk",
+        "dop",
+        "dzd",
+        "egp",
+        "etb",
+        "eur",
+        "fjd",
+        "fkp",
+        "gbp",
+        "gel",
+        "gip",
+        "gmd",
+        "gnf",
+        "gtq",
+        "gyd",
+        "hkd",
+        "hnl",
+        "htg",
+        "huf",
+        "idr",
+        "ils",
+        "inr",
+        "isk",
+        "jmd",
+        "jod",
+        "jpy",
+        "kes",
+        "kgs",
+        "khr",
+        "kmf",
+        "krw",
+        "kwd",
+        "kyd",
+        "kzt",
+        "lak",
+        "lbp",
+        "lkr",
+        "lrd",
+        "lsl",
+        "mad",
+        "mdl",
+        "mga",
+        "mkd",
+        "mmk",
+        "mnt",
+        "mop",
+        "mur",
+        "mvr",
+        "mwk",
+        "mxn",
+        "myr",
+        "mzn",
+        "nad",
+        "ngn",
+        "nio",
+        "nok",
+        "npr",
+        "nzd",
+        "omr",
+        "pab",
+        "pen",
+        "pgk",
+        "php",
+        "pkr",
+        "pln",
+        "pyg",
+        "qar",
+        "ron",
+        "rsd",
+        "rub",
+        "rwf",
+        "sar",
+        "sbd",
+        "scr",
+        "sek",
+        "sgd",
+        "shp",
+        "sle",
+        "sos",
+        "srd",
+        "std",
+        "szl",
+        "thb",
+        "tjs",
+        "tnd",
+        "top",
+        "try",
+        "ttd",
+        "twd",
+        "tzs",
+        "uah",
+        "ugx",
+        "uyu",
+        "uzs",
+        "vnd",
+        "vuv",
+        "wst",
+        "xaf",
+        "xcd",
+        "xof",
+        "xpf",
+        "yer",
+        "zar",
+        "zmw",
+    ]
 )
 
 # Currencies without minor units (https://docs.stripe.com/currencies#zero-decimal).
 ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+    [
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    ]
 )

@@ -9,6 +9,7 @@ WAL mode lets readers carry on meanwhile.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import sqlite3
@@ -97,8 +98,9 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 
 def connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -107,14 +109,50 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+class WriterLock:
+    """Writers queue here instead of in SQLite's busy handler.
+
+    SQLite makes a writer that finds the database locked sleep and poll (up to 100 ms a
+    step), which turns contention into long tail latencies. A thread lock plus an
+    ``flock`` on a side file hands the write lock over as soon as it is released, across
+    threads and across worker processes alike.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = -1
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
 class Store:
     """One SQLite file, one connection per thread (and per process after a fork)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._writer = WriterLock(f"{self.path}.lock")
         with self.transaction() as conn:
             create_schema(conn)
 
@@ -136,13 +174,14 @@ class Store:
         if conn.in_transaction:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._writer:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -239,9 +278,9 @@ class Store:
         if subtype_patterns:
             where.append("(" + " OR ".join("subtype GLOB ?" for _ in subtype_patterns) + ")")
             args += subtype_patterns
-        for op, value in (created or {}).items():
+        for op, bound in (created or {}).items():
             where.append(f"created {_CREATED_OPS[op]} ?")
-            args.append(value)
+            args.append(bound)
         ascending = before is not None
         if after is not None:
             where.append("(created < ? OR (created = ? AND rowid < ?))")
@@ -262,9 +301,9 @@ class Store:
         return Page([Row(r[0], r[1], r[2], json.loads(r[3])) for r in rows], has_more)
 
     def count(self, type_: str) -> int:
-        return int(self.conn.execute(
-            "SELECT count(*) FROM objects WHERE type = ?", (type_,)
-        ).fetchone()[0])
+        return int(
+            self.conn.execute("SELECT count(*) FROM objects WHERE type = ?", (type_,)).fetchone()[0]
+        )
 
     # -- meta (the clock offset and other shared settings) ------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -285,7 +324,9 @@ class Store:
                 conn.execute(f"DELETE FROM {table}")
             placeholders = ",".join("?" for _ in keep)
             conn.execute(
-                f"DELETE FROM meta WHERE key NOT IN ({placeholders})" if keep else "DELETE FROM meta",
+                f"DELETE FROM meta WHERE key NOT IN ({placeholders})"
+                if keep
+                else "DELETE FROM meta",
                 tuple(keep),
             )
 

@@ -43,7 +43,8 @@ Operation = Callable[..., Any]
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["sandbox"]  # type: ignore[no-any-return]
+    rt: Runtime = current_app.extensions["sandbox"]
+    return rt
 
 
 def request_pairs() -> list[tuple[str, str]]:
@@ -117,7 +118,10 @@ def _run(
             params.finish()
             status, body = 200, render_result(ctx, result, expand)
         except CardError as error:
-            status, body = error.status, error.to_dict(rt.request_log_url(request.host_url, g.request_id))
+            status, body = (
+                error.status,
+                error.to_dict(rt.request_log_url(request.host_url, g.request_id)),
+            )
         if key is not None:
             idempotency.complete(rt.store, key, status, body)
     if status == 402:

@@ -85,7 +85,6 @@ def list_snapshots() -> Any:
 
 @bp.get("/clock")
 def show_clock() -> Any:
-    rt = runtime()
     return json_response(_clock_body())
 
 

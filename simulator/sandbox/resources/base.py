@@ -192,16 +192,19 @@ def list_object(url: str, data: list[dict[str, Any]], has_more: bool) -> dict[st
 
 # -- events' previous_attributes --------------------------------------------------------
 def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The old values of what changed, recursing into hashes as Stripe does."""
+    """The old values of what changed, recursing into hashes as Stripe does: a key that
+    was added shows as ``null`` (https://docs.stripe.com/api/events/object)."""
     changed: dict[str, Any] = {}
     for key, old in before.items():
         new = after.get(key)
         if old == new:
             continue
-        if isinstance(old, dict) and isinstance(new, dict) and key != "metadata":
+        if isinstance(old, dict) and isinstance(new, dict):
             changed[key] = previous_attributes(old, new)
         else:
             changed[key] = old
+    for key in after.keys() - before.keys():
+        changed[key] = None
     return changed
 
 

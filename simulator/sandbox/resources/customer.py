@@ -5,9 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.sandbox.errors import resource_missing
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, render, save
-from simulator.sandbox.resources.common import empty_address, read_address, read_shipping
+from simulator.sandbox.resources.base import (
+    Ctx,
+    StripeObject,
+    find,
+    load,
+    previous_attributes,
+    register,
+    save,
+)
+from simulator.sandbox.resources.common import read_address, read_shipping
 
 TAX_EXEMPT = ("none", "exempt", "reverse")
 
@@ -91,9 +100,9 @@ def _apply_common(ctx: Ctx, customer: Customer, params: Params) -> None:
         customer.preferred_locales = locales
     if (tax_exempt := params.enum("tax_exempt", TAX_EXEMPT)) is not None:
         customer.tax_exempt = tax_exempt
-    if (invoice_settings := params.hash("invoice_settings")) is not None:
-        if "default_payment_method" in invoice_settings:
-            customer.default_payment_method = _attached_payment_method(
+    invoice_settings = params.hash("invoice_settings")
+    if invoice_settings is not None and "default_payment_method" in invoice_settings:
+        customer.default_payment_method = _attached_payment_method(
                 ctx, customer, invoice_settings.string("default_payment_method")
             )
     customer.metadata = apply_metadata(customer.metadata, params.metadata())
@@ -140,8 +149,6 @@ def update_customer(ctx: Ctx, customer_id: str, params: Params) -> Customer:
     save(ctx, customer)
     after = customer.serialize(ctx)
     if after != before:
-        from simulator.sandbox.resources.base import previous_attributes
-
         ctx.emit("customer.updated", customer, previous_attributes(before, after))
     return customer
 
@@ -157,17 +164,7 @@ def delete_customer(ctx: Ctx, customer_id: str) -> Customer:
 
 def retrieve_customer(ctx: Ctx, customer_id: str) -> Customer:
     """Deleted customers stay retrievable as ``{"deleted": true}``, as on Stripe."""
-    from simulator.sandbox.errors import resource_missing
-    from simulator.sandbox.resources.base import find
-
     customer = find(ctx, Customer, customer_id)
     if customer is None:
         raise resource_missing(Customer.NOUN, customer_id)
     return customer
-
-
-def customer_address_or_empty(customer: Customer) -> dict[str, Any]:
-    return customer.address or empty_address()
-
-
-__all__ = ["Customer", "create_customer", "delete_customer", "render", "update_customer"]

@@ -1,0 +1,102 @@
+"""``stripe-sim up``: the main job. Starts the sandbox (and the services built on it),
+seeds demo data once, prints where everything is, and stops everything on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from harness.servers import wait_healthy
+
+DEMO_KEY = "sk_test_demo_local_sandbox"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--sandbox-port", type=int, default=12111)
+    parser.add_argument("--data-dir", default=".sandbox", help="where the SQLite files live")
+    parser.add_argument("--no-seed", action="store_true", help="skip the demo data")
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sandbox_url = f"http://{args.host}:{args.sandbox_port}"
+    log_path = data_dir / "sandbox.log"
+    with open(log_path, "ab") as log:
+        sandbox = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "sandbox",
+                "--host",
+                args.host,
+                "--port",
+                str(args.sandbox_port),
+                "--db",
+                str(data_dir / "sandbox.sqlite3"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    children = [sandbox]
+    try:
+        wait_healthy(sandbox_url, sandbox, str(log_path))
+        if not args.no_seed:
+            seed_demo(sandbox_url)
+        print(
+            f"Stripe sandbox   {sandbox_url}  (API base for any Stripe SDK; key: any sk_test_...)"
+        )
+        print(f"  health         {sandbox_url}/_sandbox/health")
+        print(f"  clock          {sandbox_url}/_sandbox/clock")
+        print(f"  logs           {log_path}")
+        print("Ctrl-C stops everything.", flush=True)
+        return _wait(children)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            child.wait(timeout=10)
+
+
+def _wait(children: list[subprocess.Popen[bytes]]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+    return 1
+
+
+def seed_demo(sandbox_url: str) -> None:
+    """Demo catalogue and buyers, created once through the official SDK."""
+    client = stripe.StripeClient(DEMO_KEY, base_addresses={"api": sandbox_url})
+    if client.v1.customers.list(params={"limit": 1}).data:
+        return
+    from faker import Faker
+
+    fake = Faker()
+    Faker.seed(1212)
+    for _ in range(5):
+        client.v1.customers.create(params={"name": fake.name(), "email": fake.email()})
+    lots: list[dict[str, Any]] = json.loads((ROOT / "fixtures/demo/lots.json").read_text())
+    for lot in lots:
+        client.v1.products.create(
+            params={
+                "name": f"Lot {lot['lot']}: {lot['title']}",
+                "metadata": {"lot": str(lot["lot"])},
+                "default_price_data": {"currency": lot["currency"], "unit_amount": lot["amount"]},
+            }
+        )

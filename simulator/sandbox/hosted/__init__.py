@@ -1,0 +1,1 @@
+"""The hosted checkout page and the 3-D Secure test challenge, served by the sandbox."""

@@ -1,0 +1,39 @@
+"""Rules of the codebase that a reviewer would otherwise have to catch by eye."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# STYLE.md rule 4: time and ids come from simulator/common, nowhere else.
+FORBIDDEN = re.compile(
+    r"datetime\.(now|utcnow|today)\(|time\.time\(\)|uuid\.?uuid4\(|random\.(random|choice|randint|shuffle)\("
+)
+ALLOWED = ("simulator/common/", "simulator/bench/")
+
+
+def python_files() -> list[Path]:
+    return [p for p in (ROOT / "simulator").rglob("*.py") if "__pycache__" not in p.parts]
+
+
+def test_time_and_randomness_are_read_only_in_common() -> None:
+    offenders = []
+    for path in python_files():
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith(ALLOWED):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if FORBIDDEN.search(line):
+                offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_resource_modules_never_import_flask() -> None:
+    resources = ROOT / "simulator" / "sandbox" / "resources"
+    importing = [
+        p.name
+        for p in resources.glob("*.py")
+        if re.search(r"^\s*(from|import) flask", p.read_text(), re.M)
+    ]
+    assert importing == []
