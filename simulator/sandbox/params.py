@@ -26,6 +26,8 @@ METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 
 Nested = dict[str, Any]
+# No Stripe parameter is nested this deep; deeper keys are refused before they are parsed.
+MAX_NESTING = 12
 
 
 def _split_key(key: str) -> list[str]:
@@ -33,6 +35,11 @@ def _split_key(key: str) -> list[str]:
     for match in _KEY.finditer(key):
         head, inner = match.groups()
         parts.append(head if head is not None else inner)
+        if len(parts) > MAX_NESTING:
+            raise InvalidRequestError(
+                f"Invalid parameter: {key[:60]}... is nested more than {MAX_NESTING} levels deep.",
+                param=parts[0],
+            )
     return parts or [key]
 
 
@@ -310,7 +317,8 @@ class Params:
             first = next(iter(self._data))
             value = self._data[first]
             name = self.name(first)
-            if isinstance(value, dict) and value:
+            is_array = isinstance(value, dict) and all(k.isdigit() for k in value)
+            if isinstance(value, dict) and value and not is_array:
                 name = f"{name}[{next(iter(value))}]"
             error = parameter_unknown(name)
             guesses = difflib.get_close_matches(first, sorted(self._asked), n=1)

@@ -1,7 +1,53 @@
-"""/v1 routes for checkout (filled in by its resource modules)."""
+"""/v1/checkout/sessions"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from simulator.sandbox.api.catalog import page_by_id
+from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
+from simulator.sandbox.api.listing import list_objects
+from simulator.sandbox.params import Params
+from simulator.sandbox.resources import checkout_session as sessions
+from simulator.sandbox.resources.base import Ctx, load
+
 bp = Blueprint("checkout", __name__)
+
+
+@bp.post("/v1/checkout/sessions")
+@stripe_endpoint
+def create(ctx: Ctx, params: Params) -> sessions.CheckoutSession:
+    return sessions.create_checkout_session(ctx, params)
+
+
+@bp.get("/v1/checkout/sessions/<session_id>")
+@stripe_endpoint
+def retrieve(ctx: Ctx, params: Params, session_id: str) -> sessions.CheckoutSession:
+    return sessions.retrieve_checkout_session(ctx, session_id)
+
+
+@bp.post("/v1/checkout/sessions/<session_id>/expire")
+@stripe_endpoint
+def expire(ctx: Ctx, params: Params, session_id: str) -> sessions.CheckoutSession:
+    return sessions.expire_checkout_session(ctx, session_id)
+
+
+@bp.get("/v1/checkout/sessions")
+@stripe_endpoint
+def list_(ctx: Ctx, params: Params) -> ListResult:
+    details = params.hash("customer_details")
+    email = details.required_string("email") if details is not None else None
+    pattern = sessions.session_pattern(params.enum("status", sessions.STATUSES), email)
+    filters = {"customer": params.string("customer"),
+               "payment_intent": params.string("payment_intent")}
+    return list_objects(ctx, params, sessions.CheckoutSession, "/v1/checkout/sessions",
+                        filters, subtype_patterns=[pattern])
+
+
+@bp.get("/v1/checkout/sessions/<session_id>/line_items")
+@stripe_endpoint
+def list_line_items(ctx: Ctx, params: Params, session_id: str) -> ListResult:
+    """Line items in the order they were given, paged by line item id."""
+    session = load(ctx, sessions.CheckoutSession, session_id)
+    url = sessions.line_items_url(session.id)
+    return page_by_id(params, url, list(session.items()), sessions.LineItem.NOUN)

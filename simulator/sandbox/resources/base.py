@@ -74,6 +74,13 @@ class StripeObject:
         """The value of an includable property (present only when expanded)."""
         raise NotImplementedError
 
+    @classmethod
+    def of_rendered(cls, ctx: Ctx, data: dict[str, Any]) -> StripeObject | None:
+        """The object behind one of its rendered hashes, to expand inside it. Stored
+        objects are loaded by id; objects kept inside another (a Checkout Session's line
+        items) rebuild themselves from the hash."""
+        return load_any(ctx, data["id"])
+
     def state(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
@@ -183,7 +190,7 @@ def _object_of(ctx: Ctx, data: dict[str, Any]) -> StripeObject | None:
     """The stored object behind an already-rendered hash, for its expansion rules."""
     if data.get("object") not in REGISTRY or not isinstance(data.get("id"), str):
         return None
-    return load_any(ctx, data["id"])
+    return REGISTRY[data["object"]].of_rendered(ctx, data)
 
 
 def list_object(url: str, data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:

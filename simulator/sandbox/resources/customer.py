@@ -132,12 +132,22 @@ def create_customer(ctx: Ctx, params: Params) -> Customer:
     payment_method = params.string("payment_method")
     _apply_common(ctx, customer, params)
     params.finish()
-    save(ctx, customer)
-    if payment_method is not None:
-        from simulator.sandbox.resources.payment_method import attach_payment_method
+    # payment_method.py imports this module, so its functions are imported here.
+    from simulator.sandbox.resources.payment_method import (
+        attach,
+        check_attachable,
+        resolve_payment_method,
+    )
 
-        attach_payment_method(ctx, payment_method, customer.id, param="payment_method")
+    pm = None
+    if payment_method is not None:
+        # A declining card fails before anything is written (card errors commit).
+        pm, _ = resolve_payment_method(ctx, payment_method, "payment_method")
+        check_attachable(pm)
+    save(ctx, customer)
     ctx.emit("customer.created", customer)
+    if pm is not None:
+        attach(ctx, pm, customer.id)
     return customer
 
 

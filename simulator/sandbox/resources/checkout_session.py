@@ -1,0 +1,681 @@
+"""Checkout Sessions (https://docs.stripe.com/api/checkout/sessions), ``payment`` mode.
+
+A session is ``open`` from creation until it is paid (``complete``) or it expires
+(``expired``): at ``expires_at`` (30 minutes to 24 hours after creation, 24 hours by
+default) or when expired through the API. Current Stripe creates the PaymentIntent only
+when the customer confirms, so ``payment_intent`` is ``null`` while the session is open;
+the hosted page calls ``attach_payment_intent`` and ``mark_session_complete``.
+
+``subscription`` and ``setup`` modes are refused with an explicit message: the sandbox
+simulates no Subscriptions or SetupIntents.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from simulator.sandbox import jobs
+from simulator.sandbox.errors import InvalidRequestError
+from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.resources.base import (
+    Ctx,
+    StripeObject,
+    find,
+    list_object,
+    load,
+    register,
+    save,
+)
+from simulator.sandbox.resources.common import empty_address, read_shipping
+from simulator.sandbox.resources.customer import Customer
+from simulator.sandbox.resources.price import Price, create_inline_price, line_item_price
+from simulator.sandbox.resources.product import Product, packed_pattern, packed_subtype
+from simulator.sandbox.versions import (
+    accepts_payment_method_types,
+    checkout_ui_mode,
+    ui_mode_from_request,
+)
+
+Status = Literal["open", "complete", "expired"]
+PaymentStatus = Literal["paid", "unpaid", "no_payment_required"]
+STATUSES = ("open", "complete", "expired")
+EXPIRE_JOB = "checkout_session.expire"
+MIN_LIFETIME = 30 * 60
+MAX_LIFETIME = 24 * 60 * 60
+DEFAULT_PAGE = 10
+# The ``ui_mode`` values as stored (endive's names); versions.py renames them for older
+# API versions.
+UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
+MODES = ("payment", "setup", "subscription")
+CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
+SETUP_FUTURE_USAGES = ("off_session", "on_session")
+THREE_D_SECURE = ("any", "automatic", "challenge")
+SUBMIT_TYPES = ("auto", "book", "donate", "pay")
+LOCALES = (
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
+    "fr", "fr-CA", "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb",
+    "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK",
+    "zh-TW",
+)
+
+
+@register
+@dataclass(kw_only=True)
+class LineItem(StripeObject):
+    """One purchased item (object ``item``), kept inside its session rather than stored
+    on its own; ``price`` is always rendered as the full Price."""
+
+    OBJECT = "item"
+    PREFIX = "li"
+    NOUN = "line item"
+    EXPANDABLE = frozenset({"price"})
+
+    price: str
+    quantity: int
+    currency: str
+    description: str
+    amount_subtotal: int
+    adjustable_quantity: dict[str, Any] | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_rendered(cls, ctx: Ctx, data: dict[str, Any]) -> LineItem:
+        """Line items are not stored on their own: expanding inside one (``expand[]=
+        line_items.data.price.product``) rebuilds it from its rendered hash."""
+        return cls(
+            id=data["id"],
+            created=0,
+            price=data["price"]["id"],
+            quantity=data["quantity"],
+            currency=data["currency"],
+            description=data["description"],
+            amount_subtotal=data["amount_subtotal"],
+            adjustable_quantity=data["adjustable_quantity"],
+            metadata=data["metadata"],
+        )
+
+    def serialize(self, ctx: Ctx) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "item",
+            "adjustable_quantity": self.adjustable_quantity,
+            "amount_discount": 0,
+            "amount_subtotal": self.amount_subtotal,
+            "amount_tax": 0,
+            "amount_total": self.amount_subtotal,
+            "currency": self.currency,
+            "description": self.description,
+            "metadata": dict(self.metadata),
+            "price": load(ctx, Price, self.price).serialize(ctx),
+            "quantity": self.quantity,
+        }
+
+
+@register
+@dataclass(kw_only=True)
+class CheckoutSession(StripeObject):
+    OBJECT = "checkout.session"
+    PREFIX = "cs_test"
+    NOUN = "checkout.session"
+    EXPANDABLE = frozenset({"customer", "payment_intent"})
+    INCLUDABLE = frozenset({"line_items"})
+
+    expires_at: int
+    currency: str
+    amount_subtotal: int
+    line_items: list[dict[str, Any]]
+    mode: str = "payment"
+    status: Status = "open"
+    payment_status: PaymentStatus = "unpaid"
+    ui_mode: str = "hosted_page"
+    url: str | None = None
+    client_secret: str | None = None
+    customer: str | None = None
+    customer_email: str | None = None
+    customer_creation: str | None = None
+    customer_details: dict[str, Any] | None = None
+    client_reference_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    success_url: str | None = None
+    cancel_url: str | None = None
+    return_url: str | None = None
+    redirect_on_completion: str | None = None
+    locale: str | None = None
+    submit_type: str | None = None
+    billing_address_collection: str | None = None
+    phone_number_collection: bool = False
+    shipping_address_collection: dict[str, Any] | None = None
+    allow_promotion_codes: bool | None = None
+    after_expiration: dict[str, Any] | None = None
+    automatic_tax: bool = False
+    payment_method_types: list[str] = field(default_factory=lambda: ["card"])
+    allowed_payment_method_types: list[str] | None = None
+    excluded_payment_method_types: list[str] | None = None
+    payment_method_options: dict[str, Any] = field(default_factory=dict)
+    # What the PaymentIntent created at confirmation is made with (not rendered).
+    payment_intent_data: dict[str, Any] = field(default_factory=dict)
+    payment_intent: str | None = None
+
+    @property
+    def amount_total(self) -> int:
+        return self.amount_subtotal
+
+    def items(self) -> list[LineItem]:
+        return [LineItem.from_state(state) for state in self.line_items]
+
+    def index(self) -> dict[str, str | None]:
+        email = (self.customer_details or {}).get("email") or ""
+        return {
+            "customer": self.customer,
+            "payment_intent": self.payment_intent,
+            "subtype": packed_subtype(self.status, email),
+        }
+
+    def include(self, ctx: Ctx, name: str) -> Any:
+        """``expand[]=line_items``: the first page of the line items list."""
+        items = self.items()
+        data = [item.serialize(ctx) for item in items[:DEFAULT_PAGE]]
+        return list_object(line_items_url(self.id), data, len(items) > DEFAULT_PAGE)
+
+    def serialize(self, ctx: Ctx) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "checkout.session",
+            "adaptive_pricing": {"enabled": False},
+            "after_expiration": self.after_expiration,
+            "allow_promotion_codes": self.allow_promotion_codes,
+            "allowed_payment_method_types": self.allowed_payment_method_types,
+            "amount_subtotal": self.amount_subtotal,
+            "amount_total": self.amount_total,
+            "automatic_tax": {
+                "enabled": self.automatic_tax,
+                "liability": {"type": "self"} if self.automatic_tax else None,
+                "provider": "stripe" if self.automatic_tax else None,
+                "status": "complete" if self.automatic_tax else None,
+            },
+            "billing_address_collection": self.billing_address_collection,
+            "branding_settings": None,
+            "cancel_url": self.cancel_url,
+            "client_reference_id": self.client_reference_id,
+            "client_secret": self.client_secret if self.status == "open" else None,
+            "collected_information": None,
+            "consent": None,
+            "consent_collection": None,
+            "created": self.created,
+            "currency": self.currency,
+            "currency_conversion": None,
+            "custom_fields": [],
+            "custom_text": {
+                "after_submit": None,
+                "shipping_address": None,
+                "submit": None,
+                "terms_of_service_acceptance": None,
+            },
+            "customer": self.customer,
+            "customer_account": None,
+            "customer_creation": self.customer_creation,
+            "customer_details": self.customer_details,
+            "customer_email": self.customer_email,
+            "discounts": [],
+            "excluded_payment_method_types": self.excluded_payment_method_types,
+            "expires_at": self.expires_at,
+            "integration_identifier": None,
+            "invoice": None,
+            "invoice_creation": _invoice_creation(),
+            "livemode": False,
+            "locale": self.locale,
+            "metadata": dict(self.metadata),
+            "mode": self.mode,
+            "name_collection": None,
+            "optional_items": None,
+            "origin_context": None,
+            "payment_intent": self.payment_intent,
+            "payment_link": None,
+            "payment_method_collection": "always",
+            "payment_method_configuration_details": None,
+            "payment_method_options": self.payment_method_options,
+            "payment_method_types": list(self.payment_method_types),
+            "payment_status": self.payment_status,
+            "permissions": None,
+            "phone_number_collection": {"enabled": self.phone_number_collection},
+            "presentment_details": None,
+            "recovered_from": None,
+            "redirect_on_completion": self.redirect_on_completion,
+            "return_url": self.return_url,
+            "saved_payment_method_options": None,
+            "setup_intent": None,
+            "shipping_address_collection": self.shipping_address_collection,
+            "shipping_cost": None,
+            "shipping_options": [],
+            "status": self.status,
+            "submit_type": self.submit_type,
+            "subscription": None,
+            "success_url": self.success_url,
+            "tax_id_collection": None,
+            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            "ui_mode": checkout_ui_mode(self.ui_mode, ctx.api_version),
+            "url": self.url if self.status == "open" else None,
+            "wallet_options": None,
+        }
+
+
+def _invoice_creation() -> dict[str, Any]:
+    return {
+        "enabled": False,
+        "invoice_data": {
+            "account_tax_ids": None,
+            "custom_fields": None,
+            "description": None,
+            "footer": None,
+            "issuer": None,
+            "metadata": {},
+            "rendering_options": None,
+        },
+    }
+
+
+def line_items_url(session_id: str) -> str:
+    return f"/v1/checkout/sessions/{session_id}/line_items"
+
+
+def session_pattern(status: str | None = None, email: str | None = None) -> str:
+    """The GLOB pattern for ``GET /v1/checkout/sessions`` filters on status and
+    ``customer_details[email]``."""
+    return packed_pattern(status, email)
+
+
+# -- create -----------------------------------------------------------------------------
+def create_checkout_session(ctx: Ctx, params: Params) -> CheckoutSession:
+    """Validate everything, make the line items (inline prices included), save the
+    session and schedule its expiry. Stripe emits no event on creation."""
+    _read_mode(params)
+    session_id = ctx.ids.new("cs_test", 58)
+    items, currency = _read_line_items(ctx, params, params.currency("currency"))
+    session = CheckoutSession(
+        id=session_id,
+        created=ctx.now,
+        expires_at=_read_expires_at(params, ctx.now),
+        currency=currency,
+        amount_subtotal=sum(item.amount_subtotal for item in items),
+        line_items=[item.state() for item in items],
+        ui_mode=_read_ui_mode(ctx, params),
+    )
+    _read_customer(ctx, params, session)
+    _read_redirects(ctx, params, session)
+    _read_payment_method_types(ctx, params, session)
+    _read_presentation(params, session)
+    session.payment_method_options = _read_payment_method_options(params)
+    session.payment_intent_data = _read_payment_intent_data(params)
+    params.finish()
+    save(ctx, session)
+    jobs.schedule(ctx, EXPIRE_JOB, session.id, session.expires_at)
+    return session
+
+
+def _read_mode(params: Params) -> None:
+    mode = params.enum("mode", MODES, required=True)
+    if mode != "payment":
+        raise InvalidRequestError(
+            f"The sandbox simulates Checkout Sessions in `payment` mode only; `{mode}` mode"
+            " is not supported.",
+            param="mode",
+        )
+
+
+def _read_ui_mode(ctx: Ctx, params: Params) -> str:
+    """``ui_mode`` in the request's API version's names, stored in endive's."""
+    names = list(dict.fromkeys(checkout_ui_mode(mode, ctx.api_version) for mode in UI_MODES))
+    requested = params.enum("ui_mode", names)
+    return ui_mode_from_request(requested, ctx.api_version) if requested else "hosted_page"
+
+
+def _read_expires_at(params: Params, created: int) -> int:
+    """``expires_at`` may be 30 minutes to 24 hours after creation; 24 hours by default."""
+    expires_at = params.integer("expires_at")
+    if expires_at is None:
+        return created + MAX_LIFETIME
+    if expires_at < created + MIN_LIFETIME:
+        raise InvalidRequestError(
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session"
+            " creation.",
+            param="expires_at",
+        )
+    if expires_at > created + MAX_LIFETIME:
+        raise InvalidRequestError(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session"
+            " creation.",
+            param="expires_at",
+        )
+    return expires_at
+
+
+# -- line items -------------------------------------------------------------------------
+def _read_line_items(
+    ctx: Ctx, params: Params, requested_currency: str | None
+) -> tuple[list[LineItem], str]:
+    """Every line item must be in the session's one currency (``currency`` if given,
+    else the first item's)."""
+    entries = params.hashes("line_items")
+    if not entries:
+        raise InvalidRequestError(
+            "The `line_items` parameter is required in payment mode.", param="line_items"
+        )
+    items: list[LineItem] = []
+    currency = requested_currency
+    for index, entry in enumerate(entries):
+        name = f"line_items[{index}]"
+        field_name = f"{name}[price_data][currency]" if "price_data" in entry else f"{name}[price]"
+        item = _read_line_item(ctx, entry, name)
+        currency = currency or item.currency
+        if item.currency != currency:
+            raise InvalidRequestError(
+                f"The price specified supports currencies of `{item.currency}` which doesn't"
+                f" include the expected currency of `{currency}`.",
+                param=field_name,
+            )
+        items.append(item)
+    assert currency is not None
+    return items, currency
+
+
+def _read_line_item(ctx: Ctx, params: Params, name: str) -> LineItem:
+    price, product_name = _line_item_price(ctx, params)
+    if price.recurring:
+        raise InvalidRequestError(
+            "You specified `payment` mode but passed a recurring price. Either switch to"
+            " `subscription` mode or use only one-time prices.",
+            param="mode",
+        )
+    quantity = params.integer("quantity", minimum=1)
+    if quantity is None:
+        raise InvalidRequestError(
+            f"Quantity is required. Add `quantity` to `{name}`",
+            code="parameter_missing",
+            param=params.name("quantity"),
+        )
+    return LineItem(
+        id=ctx.ids.new("li", 24),
+        created=ctx.now,
+        price=price.id,
+        quantity=quantity,
+        currency=price.currency,
+        description=product_name,
+        amount_subtotal=price.amount_for(quantity),
+        adjustable_quantity=_read_adjustable_quantity(params),
+        metadata=apply_metadata({}, params.metadata()),
+    )
+
+
+def _line_item_price(ctx: Ctx, params: Params) -> tuple[Price, str]:
+    """``price`` (an active Price's id) or ``price_data`` (an inline price)."""
+    if "price" in params and "price_data" in params:
+        raise InvalidRequestError(
+            "You may only specify one of these parameters: price, price_data.",
+            param=params.name("price"),
+        )
+    price_data = params.hash("price_data")
+    if price_data is not None:
+        price, product = create_inline_price(ctx, price_data)
+        return price, product.name
+    price_id = params.string("price")
+    if price_id is None:
+        raise InvalidRequestError(
+            "You must provide either price or price_data for each line item when using"
+            " prices.",
+            param=params.name("price"),
+        )
+    price = line_item_price(ctx, price_id, params.name("price"))
+    return price, load(ctx, Product, price.product).name
+
+
+def _read_adjustable_quantity(params: Params) -> dict[str, Any] | None:
+    """Kept for display; the hosted page does not offer quantity changes."""
+    adjustable = params.hash("adjustable_quantity")
+    if adjustable is None:
+        return None
+    return {
+        "enabled": adjustable.boolean("enabled", required=True),
+        "maximum": adjustable.integer("maximum", minimum=1, maximum=999999),
+        "minimum": adjustable.integer("minimum", minimum=0),
+    }
+
+
+# -- customer, redirects, payment methods, presentation -----------------------------------
+def _read_customer(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
+    """``customer`` (an existing Customer) or ``customer_email`` (prefilled), not both;
+    without a customer, Checkout creates one only ``if_required`` by default."""
+    if "customer" in params and "customer_email" in params:
+        raise InvalidRequestError(
+            "You may only specify one of these parameters: customer, customer_email.",
+            param="customer_email",
+        )
+    customer_id = params.string("customer")
+    creation = params.enum("customer_creation", ("always", "if_required"))
+    if customer_id is not None:
+        if creation is not None:
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: customer, customer_creation.",
+                param="customer_creation",
+            )
+        session.customer = load(ctx, Customer, customer_id, param="customer").id
+        return
+    session.customer_email = params.string("customer_email", max_length=800)
+    session.customer_creation = creation or "if_required"
+
+
+def _read_redirects(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
+    """The hosted page has a ``url``; embedded and custom UIs get a ``client_secret``.
+    ``{CHECKOUT_SESSION_ID}`` in ``success_url`` stays as given: the page replaces it."""
+    session.success_url = _read_url(params, "success_url")
+    session.cancel_url = _read_url(params, "cancel_url")
+    session.return_url = _read_url(params, "return_url")
+    if session.ui_mode == "hosted_page":
+        session.url = f"{ctx.base_url}/c/pay/{session.id}"
+        return
+    session.client_secret = f"{session.id}_secret_{ctx.ids.token(24)}"
+    session.redirect_on_completion = (
+        params.enum("redirect_on_completion", ("always", "if_required", "never")) or "always"
+    )
+
+
+def _read_url(params: Params, key: str) -> str | None:
+    url = params.string(key)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise InvalidRequestError("Not a valid URL", param=key)
+    return url
+
+
+def _read_payment_method_types(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
+    """``payment_method_types`` was removed in endive (dynamic payment methods only);
+    ``allowed_``/``excluded_payment_method_types`` filter the dynamic set."""
+    if accepts_payment_method_types(ctx.api_version):
+        requested = params.strings("payment_method_types")
+        if requested:
+            session.payment_method_types = requested
+    session.allowed_payment_method_types = params.strings("allowed_payment_method_types")
+    session.excluded_payment_method_types = params.strings("excluded_payment_method_types")
+    types = session.allowed_payment_method_types or session.payment_method_types
+    excluded = set(session.excluded_payment_method_types or ())
+    session.payment_method_types = [name for name in types if name not in excluded]
+
+
+def _read_presentation(params: Params, session: CheckoutSession) -> None:
+    session.client_reference_id = params.string("client_reference_id", max_length=200)
+    session.metadata = apply_metadata({}, params.metadata())
+    session.locale = params.enum("locale", LOCALES)
+    session.submit_type = params.enum("submit_type", SUBMIT_TYPES)
+    session.billing_address_collection = params.enum(
+        "billing_address_collection", ("auto", "required")
+    )
+    session.allow_promotion_codes = params.boolean("allow_promotion_codes")
+    if (phone := params.hash("phone_number_collection")) is not None:
+        session.phone_number_collection = bool(phone.boolean("enabled", required=True))
+    if (shipping := params.hash("shipping_address_collection")) is not None:
+        countries = shipping.strings("allowed_countries", required=True) or []
+        session.shipping_address_collection = {"allowed_countries": countries}
+    if (tax := params.hash("automatic_tax")) is not None:
+        session.automatic_tax = bool(tax.boolean("enabled", required=True))
+    session.after_expiration = _read_after_expiration(params)
+
+
+def _read_after_expiration(params: Params) -> dict[str, Any] | None:
+    """Recovery settings are kept; the sandbox makes no recovery URL on expiry."""
+    after = params.hash("after_expiration")
+    recovery = after.hash("recovery", required=True) if after is not None else None
+    if recovery is None:
+        return None
+    return {"recovery": {
+        "allow_promotion_codes": bool(recovery.boolean("allow_promotion_codes")),
+        "enabled": bool(recovery.boolean("enabled", required=True)),
+        "expires_at": None,
+        "url": None,
+    }}
+
+
+def _read_payment_method_options(params: Params) -> dict[str, Any]:
+    options = params.hash("payment_method_options")
+    card = options.hash("card") if options is not None else None
+    if card is None:
+        return {}
+    three_d_secure = card.enum("request_three_d_secure", THREE_D_SECURE) or "automatic"
+    return {"card": {"request_three_d_secure": three_d_secure}}
+
+
+def _read_payment_intent_data(params: Params) -> dict[str, Any]:
+    """What ``payment_intent_data`` passes on to the PaymentIntent made at confirmation."""
+    data = params.hash("payment_intent_data")
+    if data is None:
+        return {}
+    values: dict[str, Any] = {
+        "capture_method": data.enum("capture_method", CAPTURE_METHODS),
+        "description": data.string("description", max_length=1000),
+        "metadata": apply_metadata({}, data.metadata()),
+        "receipt_email": data.string("receipt_email"),
+        "setup_future_usage": data.enum("setup_future_usage", SETUP_FUTURE_USAGES),
+        "shipping": read_shipping(data.hash("shipping")),
+        "statement_descriptor": data.string("statement_descriptor", max_length=22),
+        "statement_descriptor_suffix": data.string("statement_descriptor_suffix", max_length=22),
+        "transfer_group": data.string("transfer_group"),
+    }
+    return {key: value for key, value in values.items() if value not in (None, {})}
+
+
+# -- reads ------------------------------------------------------------------------------
+def retrieve_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
+    return load(ctx, CheckoutSession, session_id)
+
+
+# -- expiry ----------------------------------------------------------------------------
+def expire_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
+    """``POST /v1/checkout/sessions/{id}/expire``: only open sessions can be expired
+    (https://docs.stripe.com/api/checkout/sessions/expire)."""
+    session = load(ctx, CheckoutSession, session_id)
+    if session.status != "open":
+        raise InvalidRequestError(
+            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout'
+            f" Session has a status of `{session.status}`.",
+        )
+    _expire(ctx, session)
+    return session
+
+
+@jobs.job_handler(EXPIRE_JOB)
+def expire_when_due(ctx: Ctx, session_id: str) -> None:
+    """The scheduled expiry at ``expires_at``; a session paid or expired meanwhile stays."""
+    session = find(ctx, CheckoutSession, session_id)
+    if session is not None and session.status == "open" and ctx.now >= session.expires_at:
+        _expire(ctx, session)
+
+
+def _expire(ctx: Ctx, session: CheckoutSession) -> None:
+    session.status = "expired"
+    jobs.cancel(ctx, EXPIRE_JOB, session.id)
+    if session.payment_intent is not None:
+        _cancel_payment_intent(ctx, session.payment_intent)
+    save(ctx, session)
+    ctx.emit("checkout.session.expired", session)
+
+
+def _cancel_payment_intent(ctx: Ctx, payment_intent_id: str) -> None:
+    """An expired session's PaymentIntent can no longer be paid: cancel it as abandoned.
+    One that already left the cancelable states (it succeeded meanwhile) is left alone.
+    The PaymentIntent module is imported lazily, so that sessions work without it."""
+    try:
+        module = importlib.import_module("simulator.sandbox.resources.payment_intent")
+    except ModuleNotFoundError:
+        return
+    try:
+        module.cancel_payment_intent(
+            ctx, payment_intent_id, Params({"cancellation_reason": "abandoned"})
+        )
+    except InvalidRequestError:
+        return
+
+
+# -- for the hosted checkout page --------------------------------------------------------
+def open_session_for_payment(ctx: Ctx, session_id: str) -> CheckoutSession:
+    """The session a customer is about to pay: it must be open and not past
+    ``expires_at`` (the expiry job may not have run yet)."""
+    session = load(ctx, CheckoutSession, session_id)
+    status = "expired" if session.status == "open" and ctx.now >= session.expires_at \
+        else session.status
+    if status != "open":
+        raise InvalidRequestError(
+            'Only Checkout Sessions with a status in ["open"] can be paid. This Checkout'
+            f" Session has a status of `{status}`.",
+        )
+    return session
+
+
+def attach_payment_intent(ctx: Ctx, session: CheckoutSession, payment_intent_id: str) -> None:
+    """The PaymentIntent made when the customer confirmed (it may still need action)."""
+    session.payment_intent = payment_intent_id
+    save(ctx, session)
+
+
+def mark_session_complete(
+    ctx: Ctx,
+    session: CheckoutSession,
+    payment_intent_id: str | None,
+    customer_details: dict[str, Any],
+) -> CheckoutSession:
+    """The customer paid: ``complete``, with ``paid`` (or ``unpaid`` while a manual
+    capture is pending, ``no_payment_required`` for a free order), and
+    ``checkout.session.completed``."""
+    if session.status != "open":
+        raise InvalidRequestError(
+            'Only Checkout Sessions with a status in ["open"] can be completed. This'
+            f" Checkout Session has a status of `{session.status}`.",
+        )
+    session.status = "complete"
+    session.payment_status = _payment_status_on_completion(session)
+    session.payment_intent = payment_intent_id or session.payment_intent
+    session.customer_details = _customer_details(customer_details)
+    jobs.cancel(ctx, EXPIRE_JOB, session.id)
+    save(ctx, session)
+    ctx.emit("checkout.session.completed", session)
+    return session
+
+
+def _payment_status_on_completion(session: CheckoutSession) -> PaymentStatus:
+    if session.amount_total == 0:
+        return "no_payment_required"
+    if session.payment_intent_data.get("capture_method") == "manual":
+        return "unpaid"
+    return "paid"
+
+
+def _customer_details(details: dict[str, Any]) -> dict[str, Any]:
+    """``customer_details`` with every field Stripe renders, in Stripe's order."""
+    return {
+        "address": details.get("address") or empty_address(),
+        "business_name": details.get("business_name"),
+        "email": details.get("email"),
+        "individual_name": details.get("individual_name"),
+        "name": details.get("name"),
+        "phone": details.get("phone"),
+        "tax_exempt": details.get("tax_exempt", "none"),
+        "tax_ids": details.get("tax_ids", []),
+    }
