@@ -44,11 +44,13 @@ def _register_blueprints(app: Flask) -> None:
     from simulator.sandbox.api import registry
     from simulator.sandbox.control import routes as control
     from simulator.sandbox.control import webhooks as control_webhooks
+    from simulator.sandbox.hosted import routes as hosted
 
     for blueprint in registry.blueprints():
         app.register_blueprint(blueprint)
     app.register_blueprint(control.bp)
     app.register_blueprint(control_webhooks.bp)
+    app.register_blueprint(hosted.bp)
 
 
 def _before_request() -> None:

@@ -24,6 +24,7 @@ class SandboxConfig:
     id_seed: int | None = None
     snapshot_dir: str | None = None
     max_body_bytes: int = 1024 * 1024
+    merchant_name: str = "Sandbox merchant"
     run_ticker: bool = False
     tick_seconds: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)

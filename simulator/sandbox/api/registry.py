@@ -6,6 +6,22 @@ from flask import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    from simulator.sandbox.api import catalog, checkout, customers, events, payments, test_clocks
+    from simulator.sandbox.api import (
+        catalog,
+        checkout,
+        customers,
+        events,
+        payment_pages,
+        payments,
+        test_clocks,
+    )
 
-    return [customers.bp, catalog.bp, payments.bp, checkout.bp, events.bp, test_clocks.bp]
+    return [
+        customers.bp,
+        catalog.bp,
+        payments.bp,
+        checkout.bp,
+        payment_pages.bp,
+        events.bp,
+        test_clocks.bp,
+    ]

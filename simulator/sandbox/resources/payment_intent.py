@@ -458,7 +458,7 @@ def create_payment_intent(ctx: Ctx, params: Params) -> PaymentIntent:
         pi.status = "requires_confirmation"
     ctx.emit("payment_intent.created", pi)
     if confirm:
-        return _confirm(ctx, pi, payment, attempt)
+        return confirm_payment(ctx, pi, payment, attempt)
     if payment is not None and payment[1]:
         save(ctx, payment[0])
     save(ctx, pi)
@@ -549,11 +549,14 @@ def confirm_payment_intent(ctx: Ctx, pi: PaymentIntent, params: Params) -> Payme
     _read_payment_options(pi, params)
     attempt = _read_attempt(ctx, pi, params, confirming=True)
     params.finish()
-    return _confirm(ctx, pi, payment, attempt)
+    return confirm_payment(ctx, pi, payment, attempt)
 
 
-def _confirm(ctx: Ctx, pi: PaymentIntent, payment: tuple[PaymentMethod, bool] | None,
-             attempt: Attempt) -> PaymentIntent:
+def confirm_payment(ctx: Ctx, pi: PaymentIntent, payment: tuple[PaymentMethod, bool] | None,
+                    attempt: Attempt) -> PaymentIntent:
+    """Confirm with ``payment`` (a PaymentMethod and whether it is new and unsaved) or
+    the one already on ``pi``; saves both and raises the CardError of a decline. Every
+    entry point (the API, the hosted checkout page) confirms through here."""
     if pi.status not in CONFIRMABLE:
         raise _cannot_confirm(ctx, pi)
     if payment is None and pi.payment_method is None:

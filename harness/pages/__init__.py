@@ -1,0 +1,1 @@
+"""Page objects: locators and intent, one code path for the sandbox and real Stripe."""

@@ -1,0 +1,174 @@
+"""Paying a Checkout Session: what the hosted page, the headless completion route and
+the Stripe CLI's ``/v1/payment_pages/{id}/confirm`` all do.
+
+Checkout creates the session's PaymentIntent at the first attempt and reuses it for the
+next ones, so every attempt (declined, challenged, paid) is recorded on one
+PaymentIntent, as on Stripe. A decline keeps the session open for another card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from simulator.sandbox.errors import CardError, InvalidRequestError
+from simulator.sandbox.hosted.card_form import CardInput
+from simulator.sandbox.params import Params
+from simulator.sandbox.resources import checkout_session as sessions
+from simulator.sandbox.resources import payment_intent as intents
+from simulator.sandbox.resources.base import Ctx, find, load
+from simulator.sandbox.resources.payment_method import (
+    PaymentMethod,
+    build_payment_method,
+    resolve_payment_method,
+)
+
+REUSABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+PAID = ("succeeded", "requires_capture", "processing")
+# What hosted Checkout tells a buyer whose bank refused the 3-D Secure challenge.
+AUTHENTICATION_FAILED = (
+    "We are unable to authenticate your payment method. Please choose a different payment"
+    " method and try again."
+)
+
+Status = Literal["paid", "requires_action", "declined"]
+
+
+@dataclass
+class PaymentOutcome:
+    status: Status
+    session: sessions.CheckoutSession
+    payment_intent: intents.PaymentIntent
+    message: str | None = None
+    error: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def redirect_url(self) -> str | None:
+        if self.status != "paid" or not self.session.success_url:
+            return None
+        return self.session.success_url.replace("{CHECKOUT_SESSION_ID}", self.session.id)
+
+
+@dataclass(frozen=True)
+class Buyer:
+    email: str | None = None
+    name: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
+
+    def billing_details(self) -> dict[str, Any]:
+        details: dict[str, Any] = {}
+        for key, value in (("email", self.email), ("name", self.name)):
+            if value:
+                details[key] = value
+        address = {k: v for k, v in (("country", self.country),
+                                     ("postal_code", self.postal_code)) if v}
+        if address:
+            details["address"] = address
+        return details
+
+
+def card_payment_method(ctx: Ctx, card: CardInput) -> PaymentMethod:
+    """A PaymentMethod for what the buyer typed (the number itself is never stored)."""
+    buyer = Buyer(card.email, card.name, card.country, card.postal_code)
+    return build_payment_method(ctx, Params({
+        "type": "card",
+        "card": {"number": card.number, "exp_month": str(card.exp_month),
+                 "exp_year": str(card.exp_year), "cvc": card.cvc},
+        "billing_details": buyer.billing_details(),
+    }))
+
+
+def pay(ctx: Ctx, session_id: str, payment: tuple[PaymentMethod, bool], buyer: Buyer,
+        *, expected_amount: int | None = None) -> PaymentOutcome:
+    """One attempt to pay ``session_id`` with a PaymentMethod."""
+    session = sessions.open_session_for_payment(ctx, session_id)
+    if expected_amount is not None and expected_amount != session.amount_total:
+        raise InvalidRequestError(
+            f"The expected amount ({expected_amount}) does not match the Checkout Session's"
+            f" amount_total ({session.amount_total}).", param="expected_amount")
+    intent = _session_intent(ctx, session, buyer)
+    try:
+        intents.confirm_payment(ctx, intent, payment, intents.Attempt())
+    except CardError as declined:
+        return PaymentOutcome("declined", session, intent, declined.message,
+                              declined.to_dict()["error"])
+    return _settle(ctx, session, intent, buyer)
+
+
+def pay_with_payment_method(ctx: Ctx, session_id: str, pm_id: str, buyer: Buyer,
+                            expected_amount: int | None = None) -> PaymentOutcome:
+    payment = resolve_payment_method(ctx, pm_id, "payment_method")
+    return pay(ctx, session_id, payment, buyer, expected_amount=expected_amount)
+
+
+def after_challenge(ctx: Ctx, session_id: str) -> PaymentOutcome:
+    """Where the session stands once the buyer left the 3-D Secure challenge."""
+    session = load(ctx, sessions.CheckoutSession, session_id)
+    if session.payment_intent is None:
+        raise InvalidRequestError("This Checkout Session has no payment in progress.")
+    intent = load(ctx, intents.PaymentIntent, session.payment_intent, "payment_intent")
+    if session.status == "complete" or intent.status in PAID:
+        buyer = _buyer_of(ctx, intent)
+        return _settle(ctx, session, intent, buyer) if session.status == "open" else \
+            PaymentOutcome("paid", session, intent)
+    if intent.status == "requires_action":
+        return PaymentOutcome("requires_action", session, intent)
+    error = intent.last_payment_error or {}
+    message = error.get("message")
+    if error.get("code") == "payment_intent_authentication_failure":
+        message = AUTHENTICATION_FAILED
+    return PaymentOutcome("declined", session, intent, message, dict(error))
+
+
+def _session_intent(ctx: Ctx, session: sessions.CheckoutSession,
+                    buyer: Buyer) -> intents.PaymentIntent:
+    """The session's PaymentIntent, created at the first attempt from
+    ``payment_intent_data`` and ``payment_method_options``."""
+    if session.payment_intent is not None:
+        existing = find(ctx, intents.PaymentIntent, session.payment_intent)
+        if existing is not None and existing.status in REUSABLE:
+            return existing
+    data = session.payment_intent_data
+    params: dict[str, Any] = {
+        "amount": str(session.amount_total),
+        "currency": session.currency or "usd",
+        "metadata": dict(data.get("metadata") or {}),
+    }
+    for key in ("capture_method", "description", "receipt_email", "statement_descriptor",
+                "statement_descriptor_suffix", "setup_future_usage"):
+        if data.get(key):
+            params[key] = str(data[key])
+    if session.customer:
+        params["customer"] = session.customer
+    card_options = (session.payment_method_options or {}).get("card") or {}
+    if card_options.get("request_three_d_secure"):
+        params["payment_method_options"] = {
+            "card": {"request_three_d_secure": card_options["request_three_d_secure"]}}
+    if not params.get("receipt_email") and buyer.email:
+        params["receipt_email"] = buyer.email
+    intent = intents.create_payment_intent(ctx, Params(params))
+    sessions.attach_payment_intent(ctx, session, intent.id)
+    return intent
+
+
+def _settle(ctx: Ctx, session: sessions.CheckoutSession, intent: intents.PaymentIntent,
+            buyer: Buyer) -> PaymentOutcome:
+    if intent.status == "requires_action":
+        return PaymentOutcome("requires_action", session, intent)
+    details = {
+        "email": buyer.email or session.customer_email,
+        "name": buyer.name,
+        "address": {"city": None, "country": buyer.country, "line1": None, "line2": None,
+                    "postal_code": buyer.postal_code, "state": None},
+    }
+    completed = sessions.mark_session_complete(ctx, session, intent.id, details)
+    return PaymentOutcome("paid", completed, intent)
+
+
+def _buyer_of(ctx: Ctx, intent: intents.PaymentIntent) -> Buyer:
+    pm = find(ctx, PaymentMethod, intent.payment_method) if intent.payment_method else None
+    details = pm.billing_details if pm else {}
+    address = details.get("address") or {}
+    return Buyer(details.get("email"), details.get("name"), address.get("country"),
+                 address.get("postal_code"))

@@ -1,0 +1,230 @@
+"""The hosted checkout page (each session's ``url``), its 3-D Secure test challenge, and
+the routes that complete a session without a browser."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Literal, cast
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, g, redirect, render_template, request
+
+from simulator.sandbox.api.endpoint import json_response, request_pairs, runtime
+from simulator.sandbox.errors import InvalidRequestError, StripeError
+from simulator.sandbox.hosted import card_form
+from simulator.sandbox.hosted.checkout_flow import (
+    Buyer,
+    PaymentOutcome,
+    after_challenge,
+    card_payment_method,
+    pay,
+    pay_with_payment_method,
+)
+from simulator.sandbox.params import Params, parse_form
+from simulator.sandbox.resources import checkout_session as sessions
+from simulator.sandbox.resources import payment_intent as intents
+from simulator.sandbox.resources.balance_transaction import format_amount
+from simulator.sandbox.resources.base import Ctx, find, render
+from simulator.sandbox.resources.payment_method import build_payment_method
+
+Challenge = Literal["authenticate", "fail"]
+bp = Blueprint("hosted", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/c/static")
+COUNTRIES = (
+    ("US", "United States"), ("GB", "United Kingdom"), ("CA", "Canada"), ("AU", "Australia"),
+    ("NZ", "New Zealand"), ("IE", "Ireland"), ("DE", "Germany"), ("FR", "France"),
+    ("IT", "Italy"), ("ES", "Spain"), ("NL", "Netherlands"), ("BE", "Belgium"),
+    ("AT", "Austria"), ("CH", "Switzerland"), ("SE", "Sweden"), ("NO", "Norway"),
+    ("DK", "Denmark"), ("FI", "Finland"), ("PL", "Poland"), ("PT", "Portugal"),
+    ("JP", "Japan"), ("SG", "Singapore"), ("HK", "Hong Kong"), ("IN", "India"),
+    ("BR", "Brazil"), ("MX", "Mexico"),
+)
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Ctx]:
+    rt = runtime()
+    with rt.store.transaction():
+        yield Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
+                  base_url=rt.public_url(request.host_url), request_id=g.request_id)
+
+
+def merchant_name() -> str:
+    return runtime().config.merchant_name
+
+
+def _message(state: str, heading: str, detail: str, status: int = 200,
+             link: str | None = None, link_text: str = "") -> tuple[str, int]:
+    page = render_template("message.html", merchant=merchant_name(), state=state,
+                           heading=heading, detail=detail, link=link, link_text=link_text)
+    return page, status
+
+
+# -- the page -----------------------------------------------------------------------------
+@bp.get("/c/pay/<session_id>")
+def checkout_page(session_id: str) -> Any:
+    with transaction() as ctx:
+        session = find(ctx, sessions.CheckoutSession, session_id)
+        if session is None:
+            return _message("not_found", "Page not found",
+                            "This Checkout Session does not exist.", 404)
+        unavailable = _unavailable(ctx, session)
+        if unavailable is not None:
+            return unavailable
+        items = [{"name": item.description, "quantity": item.quantity,
+                  "amount": format_amount(item.amount_subtotal, item.currency)}
+                 for item in session.items()]
+    currency = (session.currency or "usd")
+    return render_template(
+        "checkout.html", merchant=merchant_name(), session=session, line_items=items,
+        total=format_amount(session.amount_total, currency), currency=currency.upper(),
+        email=session.customer_email or _customer_email(ctx, session),
+        email_locked=bool(session.customer_email or session.customer),
+        countries=COUNTRIES, confirm_url=f"/c/pay/{session.id}/confirm",
+    )
+
+
+def _customer_email(ctx: Ctx, session: sessions.CheckoutSession) -> str | None:
+    from simulator.sandbox.resources.customer import Customer
+
+    customer = find(ctx, Customer, session.customer) if session.customer else None
+    return customer.email if customer else None
+
+
+def _unavailable(ctx: Ctx, session: sessions.CheckoutSession) -> tuple[str, int] | None:
+    """Paid and expired sessions show where they stand, as Checkout does."""
+    if session.status == "complete":
+        return _message("complete", "This payment is complete",
+                        f"{merchant_name()} has received your payment.",
+                        link=_success_url(session), link_text="Return to the merchant")
+    if session.status == "expired" or ctx.now >= session.expires_at:
+        return _message("expired", "This Checkout Session has expired",
+                        "The time to pay has run out. Return to the merchant to start again.",
+                        link=session.cancel_url, link_text="Return to the merchant")
+    return None
+
+
+def _success_url(session: sessions.CheckoutSession) -> str | None:
+    url = session.success_url
+    return url.replace("{CHECKOUT_SESSION_ID}", session.id) if url else None
+
+
+@bp.post("/c/pay/<session_id>/confirm")
+def confirm_from_page(session_id: str) -> Response:
+    """The page's submit: the form is checked again here, then the card is charged."""
+    form = {k: str(v) for k, v in (request.get_json(silent=True) or request.form).items()}
+    with transaction() as ctx:
+        session = find(ctx, sessions.CheckoutSession, session_id)
+        if session is None or _unavailable(ctx, session) is not None:
+            return json_response({"error": "This Checkout Session is no longer available.",
+                                  "reload": True}, 409)
+        if session.customer_email:
+            form["email"] = session.customer_email
+        today = runtime().clock.datetime()
+        card, errors = card_form.validate(form, year=today.year, month=today.month,
+                                          email_required=not session.customer)
+        if card is None:
+            return json_response({"field_errors": errors}, 400)
+        try:
+            payment = (card_payment_method(ctx, card), True)
+        except StripeError as refused:
+            return json_response({"error": refused.message}, 402)
+        buyer = Buyer(card.email, card.name, card.country, card.postal_code)
+        outcome = pay(ctx, session_id, payment, buyer)
+    return json_response(_page_answer(outcome))
+
+
+@bp.post("/c/pay/<session_id>/finalize")
+def finalize_from_page(session_id: str) -> Response:
+    with transaction() as ctx:
+        outcome = after_challenge(ctx, session_id)
+    return json_response(_page_answer(outcome))
+
+
+def _page_answer(outcome: PaymentOutcome) -> dict[str, Any]:
+    if outcome.status == "paid":
+        return {"redirect": outcome.redirect_url or f"/c/pay/{outcome.session.id}"}
+    if outcome.status == "requires_action":
+        return {"challenge_url": f"/c/pay/{outcome.session.id}/challenge"}
+    return {"error": outcome.message or "Your card was declined."}
+
+
+@bp.get("/c/pay/<session_id>/challenge")
+def challenge_frame(session_id: str) -> Any:
+    """Stripe.js shows the issuer's challenge in a frame inside a lightbox frame."""
+    with transaction() as ctx:
+        session = sessions.retrieve_checkout_session(ctx, session_id)
+    inner = f"/_sandbox/three_d_secure/{session.payment_intent}?embedded=1"
+    return render_template("challenge_outer.html", inner_url=inner)
+
+
+# -- the 3-D Secure test challenge ---------------------------------------------------------
+@bp.get("/_sandbox/three_d_secure/<intent_id>")
+def three_d_secure_page(intent_id: str) -> Any:
+    with transaction() as ctx:
+        intent = find(ctx, intents.PaymentIntent, intent_id)
+    if intent is None:
+        return _message("not_found", "Page not found", "No such payment.", 404)
+    if intent.status != "requires_action":
+        return _message("done", "Nothing to authenticate",
+                        f"This payment's status is {intent.status}.")
+    embedded = request.args.get("embedded") == "1"
+    return render_template(
+        "three_d_secure.html", intent=intent, merchant=merchant_name(), embedded=embedded,
+        amount=format_amount(intent.amount, intent.currency),
+        action_url=f"/_sandbox/three_d_secure/{intent.id}")
+
+
+@bp.post("/_sandbox/three_d_secure/<intent_id>")
+def three_d_secure_answer(intent_id: str) -> Any:
+    outcome = request.form.get("outcome", "")
+    if outcome not in ("authenticate", "fail"):
+        raise InvalidRequestError("outcome must be authenticate or fail", param="outcome")
+    with transaction() as ctx:
+        intent = intents.complete_three_d_secure(ctx, intent_id, cast(Challenge, outcome))
+    if request.form.get("embedded"):
+        return render_template("challenge_done.html", outcome=outcome)
+    if intent.return_url:
+        status = "succeeded" if intent.status in ("succeeded", "requires_capture") else "failed"
+        query = urlencode({"payment_intent": intent.id,
+                           "payment_intent_client_secret": intent.client_secret,
+                           "redirect_status": status})
+        separator = "&" if "?" in intent.return_url else "?"
+        return redirect(f"{intent.return_url}{separator}{query}", code=303)
+    return _message("done", "Authentication complete" if outcome == "authenticate"
+                    else "Authentication failed", f"This payment's status is {intent.status}.")
+
+
+# -- without a browser ----------------------------------------------------------------------
+@bp.post("/_sandbox/checkout/sessions/<session_id>/complete")
+def complete_headless(session_id: str) -> Response:
+    """Pay a session as a buyer would, for API-only tests: ``payment_method`` (an id or
+    ``pm_card_*``) or ``card[number]``…, optional ``email``/``name``, and
+    ``three_d_secure=authenticate|fail`` for cards that are challenged."""
+    params = Params(parse_form(request_pairs()))
+    buyer = Buyer(params.string("email"), params.string("name"))
+    challenge = params.enum("three_d_secure", ("authenticate", "fail")) or "authenticate"
+    with transaction() as ctx:
+        pm_id = params.string("payment_method")
+        if pm_id is not None:
+            outcome = pay_with_payment_method(ctx, session_id, pm_id, buyer)
+        else:
+            card = params.raw("card")
+            if card is None:
+                raise InvalidRequestError("Missing required param: card or payment_method.",
+                                          code="parameter_missing", param="payment_method")
+            new_card = build_payment_method(ctx, Params({"type": "card", "card": card}))
+            outcome = pay(ctx, session_id, (new_card, True), buyer)
+        if outcome.status == "requires_action":
+            intents.complete_three_d_secure(ctx, outcome.payment_intent.id,
+                                            cast(Challenge, challenge))
+            outcome = after_challenge(ctx, session_id)
+        body = {
+            "status": outcome.status,
+            "checkout_session": render(ctx, outcome.session),
+            "payment_intent": render(ctx, outcome.payment_intent),
+        }
+        if outcome.status == "declined":
+            body["error"] = outcome.error or {"message": outcome.message}
+    return json_response(body, 200 if outcome.status == "paid" else 402)
