@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,8 +38,10 @@ class RunningServer:
                 self.process.wait()
 
     def kill(self) -> None:
-        """Die at once, as a crashed server would (SIGKILL: no clean-up)."""
-        self.process.kill()
+        """Die at once, as a crashed server would (SIGKILL: no clean-up). The server runs
+        in its own process group, so gunicorn's workers die with their master."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
 
@@ -88,7 +92,9 @@ def start_sandbox(
         str(threads),
     ]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, process, log_path)
     return RunningServer(url, process, db, log_path)

@@ -79,4 +79,39 @@ def _run_up(args: argparse.Namespace) -> int:
 UP = Command("up", "Run the main job: the sandbox (and services) with demo data.",
              _up_args, _run_up)
 
-ALL: list[Command] = [UP, SANDBOX, COVERAGE]
+def _listen_args(parser: argparse.ArgumentParser) -> None:
+    from simulator.cli.listen import LISTEN
+
+    LISTEN.configure(parser)
+
+
+def _run_listen(args: argparse.Namespace) -> int | None:
+    from simulator.cli.listen import LISTEN
+
+    return LISTEN.run(args)
+
+
+# simulator.cli.listen defines LISTEN with this module's Command: imported when used.
+ALL: list[Command] = [
+    UP,
+    SANDBOX,
+    COVERAGE,
+    Command("listen", "Forward the sandbox's webhooks to a local URL, like `stripe listen`.",
+            _listen_args, _run_listen),
+]
+
+
+def _trigger_args(parser: argparse.ArgumentParser) -> None:
+    from simulator.cli import trigger
+
+    trigger.configure(parser)
+
+
+def _run_trigger(args: argparse.Namespace) -> int:
+    from simulator.cli import trigger
+
+    return trigger.run(args)
+
+
+ALL.append(Command("trigger", "Create the objects that emit an event, like `stripe trigger`.",
+                   _trigger_args, _run_trigger))

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from simulator.sandbox import jobs
+from simulator.sandbox import jobs, webhooks
 from simulator.sandbox.api import auth
 from simulator.sandbox.api.endpoint import error_response, runtime
 from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
@@ -35,6 +35,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ConnectionDrop, _drop_connection)
     app.register_error_handler(Exception, _unexpected_error)
+    webhooks.install(rt)
     if config.run_ticker:
         start_ticker(rt, config.tick_seconds)
     return app

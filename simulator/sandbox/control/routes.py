@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from simulator.sandbox import webhooks
 from simulator.sandbox.api.endpoint import json_response, runtime
 from simulator.sandbox.errors import InvalidRequestError, NotFoundError
 from simulator.sandbox.faults import ACTIONS
@@ -49,6 +50,7 @@ def health() -> Any:
 def reset() -> Any:
     rt = runtime()
     rt.store.reset()
+    webhooks.reset(rt)
     rt.faults.clear()
     return json_response({"reset": True, "time": rt.clock.timestamp()})
 
@@ -108,7 +110,9 @@ def advance_clock() -> Any:
     rt = runtime()
     rt.advance_clock(seconds)
     ran = run_due_jobs(rt, rt.public_url(request.host_url))
-    return json_response({**_clock_body(), "jobs_run": ran})
+    # Webhook retries that came due are sent before answering, so tests never sleep.
+    delivered = webhooks.dispatcher_for(rt).drain()
+    return json_response({**_clock_body(), "jobs_run": ran, "webhooks": delivered.to_dict()})
 
 
 @bp.post("/jobs/run")

@@ -1,0 +1,77 @@
+"""Signed webhook delivery with retries, as Stripe does it (https://docs.stripe.com/webhooks).
+
+``install(runtime)`` is called once per app: it creates the outbox tables, hooks the
+outbox into event emission (``EVENT_LISTENERS``) and, in a server process, starts the
+dispatcher thread. Layout:
+
+- ``outbox``: delivery rows queued in the event's transaction, leases, the attempt log;
+- ``dispatcher``: signing, POSTing and recording attempts; the background thread; drain;
+- ``schedule``: retry profiles (``test``, ``live``, ``fast``) on the sandbox clock;
+- ``signing``: the ``Stripe-Signature`` header;
+- ``settings``: the sandbox's and each endpoint's delivery settings (chaos, secret roll);
+- ``receiver``: a verifying local receiver, for tests, benchmarks and demos;
+- ``bench``: deliveries per second and event-to-delivery latency.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.event import EVENT_LISTENERS, Event
+from simulator.sandbox.resources.webhook_endpoint import WebhookEndpoint
+from simulator.sandbox.runtime import Runtime
+from simulator.sandbox.store import Store
+from simulator.sandbox.webhooks import outbox
+from simulator.sandbox.webhooks.dispatcher import Dispatcher
+
+_DISPATCHERS: weakref.WeakKeyDictionary[Store, Dispatcher] = weakref.WeakKeyDictionary()
+_READY: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def install(rt: Runtime) -> Dispatcher:
+    """Make ``rt``'s sandbox deliver webhooks; idempotent per runtime."""
+    existing = _DISPATCHERS.get(rt.store)
+    if existing is not None:
+        return existing
+    _ensure_tables(rt.store)
+    if queue_deliveries not in EVENT_LISTENERS:
+        EVENT_LISTENERS.append(queue_deliveries)
+    dispatcher = Dispatcher(rt)
+    _DISPATCHERS[rt.store] = dispatcher
+    if rt.config.run_ticker:
+        dispatcher.start()
+    return dispatcher
+
+
+def dispatcher_for(rt: Runtime) -> Dispatcher:
+    return _DISPATCHERS.get(rt.store) or install(rt)
+
+
+def queue_deliveries(ctx: Ctx, event: Event, endpoints: Sequence[WebhookEndpoint]) -> None:
+    """The event listener: queue in the event's transaction, then wake this process's
+    dispatcher (its claim waits for the commit on the store's writer lock)."""
+    if not endpoints:
+        return
+    _ensure_tables(ctx.store)
+    outbox.queue_event_deliveries(ctx, event, endpoints)
+    dispatcher = _DISPATCHERS.get(ctx.store)
+    if dispatcher is not None:
+        dispatcher.wake()
+
+
+def reset(rt: Runtime) -> None:
+    """Forget deliveries and endpoint settings (for ``POST /_sandbox/reset``)."""
+    outbox.clear(rt.store)
+
+
+def _ensure_tables(store: Store) -> None:
+    if store in _READY:
+        return
+    with store.transaction() as conn:
+        outbox.create_tables(conn)
+    _READY.add(store)
+
+
+__all__ = ["Dispatcher", "dispatcher_for", "install", "queue_deliveries", "reset"]
