@@ -1,0 +1,115 @@
+"""The payment service's settings, from the environment or a git-ignored local file.
+
+Secrets (the Stripe key, the webhook signing secret, the session key) are never in the
+code. With ``STRIPE_SECRET_KEY=sk_test_…`` and no ``STRIPE_API_BASE`` the service talks to
+real Stripe in test mode; otherwise to the local sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SANDBOX_API_BASE = "http://127.0.0.1:12111"
+SANDBOX_KEY = "sk_test_local_sandbox_service"
+LOCAL_CONFIG_FILE = "stripe-sim.local.json"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class ServiceConfig:
+    stripe_secret_key: str = SANDBOX_KEY
+    stripe_api_base: str | None = SANDBOX_API_BASE
+    stripe_webhook_secret: str | None = None
+    db_path: str = ".sandbox/service.sqlite3"
+    public_url: str = "http://127.0.0.1:8000"
+    session_secret: str = ""
+    payment_window_hours: int = 24
+    max_retries: int = 3
+    reminder_hours: tuple[int, ...] = (1, 6, 18)
+    reminder_jitter_seconds: int = 300
+    # Amounts above which the Checkout Session requests 3-D Secure, per currency (minor units).
+    three_d_secure_thresholds: dict[str, int] = field(
+        default_factory=lambda: {"usd": 50_000, "eur": 50_000, "gbp": 40_000}
+    )
+    stripe_timeout_seconds: float = 10.0
+    stripe_max_attempts: int = 4
+    circuit_failure_threshold: int = 5
+    circuit_reset_seconds: float = 60.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "payments@auction.test"
+    receipts_dir: str = ".sandbox/receipts"
+    test_mode: bool = False
+    merchant_name: str = "Lot & Hammer Auctions"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uses_real_stripe(self) -> bool:
+        return self.stripe_api_base is None
+
+    def validate(self) -> None:
+        key = self.stripe_secret_key
+        if not key.startswith(("sk_test_", "rk_test_")):
+            raise ConfigError("STRIPE_SECRET_KEY must be a test-mode key (sk_test_...)")
+        if self.uses_real_stripe and not self.stripe_webhook_secret:
+            raise ConfigError("STRIPE_WEBHOOK_SECRET is required against real Stripe")
+
+
+ENVIRONMENT = {
+    "STRIPE_SECRET_KEY": "stripe_secret_key",
+    "STRIPE_API_BASE": "stripe_api_base",
+    "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
+    "SERVICE_DB": "db_path",
+    "SERVICE_PUBLIC_URL": "public_url",
+    "SERVICE_SESSION_SECRET": "session_secret",
+    "SMTP_HOST": "smtp_host",
+    "SMTP_PORT": "smtp_port",
+    "MAIL_FROM": "mail_from",
+    "RECEIPTS_DIR": "receipts_dir",
+    "SERVICE_TEST_MODE": "test_mode",
+    "MAX_PAYMENT_RETRIES": "max_retries",
+}
+
+
+def load_config(environ: dict[str, str] | None = None, local_file: str | None = None,
+                **overrides: Any) -> ServiceConfig:
+    """Defaults, then the local JSON file (git-ignored), then the environment, then
+    explicit overrides. A real ``sk_test_`` key with no API base means real Stripe."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = Path(local_file or LOCAL_CONFIG_FILE)
+    if path.exists():
+        values.update(json.loads(path.read_text()))
+    for variable, name in ENVIRONMENT.items():
+        if variable in environ:
+            values[name] = environ[variable]
+    if "stripe_secret_key" in values and "stripe_api_base" not in values:
+        values["stripe_api_base"] = None  # a key of one's own and no sandbox: real Stripe
+    values.update(overrides)
+    config = ServiceConfig(**_typed(values))
+    config.validate()
+    return config
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    kinds = {f.name: f.type for f in fields(ServiceConfig)}
+    typed: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in kinds:
+            raise ConfigError(f"unknown setting: {name}")
+        kind = str(kinds[name])
+        if isinstance(value, str) and kind.startswith("int"):
+            value = int(value)
+        elif isinstance(value, str) and kind.startswith("float"):
+            value = float(value)
+        elif isinstance(value, str) and kind == "bool":
+            value = value.lower() in ("1", "true", "yes")
+        typed[name] = value
+    return typed
