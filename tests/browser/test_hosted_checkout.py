@@ -175,3 +175,28 @@ def test_unknown_session_is_a_404_page(page: Page, sandbox_server: RunningServer
     response = page.goto(f"{sandbox_server.url}/c/pay/cs_test_unknown")
     assert response is not None and response.status == 404
     expect(page.get_by_test_id("checkout-message")).to_contain_text("Page not found")
+
+
+@pytest.mark.parametrize(("button", "status"), [("complete", "succeeded"), ("fail", "failed")])
+def test_api_payment_intent_challenge_returns_to_return_url(
+    page: Page, client: stripe.StripeClient, button: str, status: str
+) -> None:
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 64_200,
+            "currency": "usd",
+            "payment_method": "pm_card_authenticationRequired",
+            "confirm": True,
+            "return_url": "http://127.0.0.1:9/returned",
+        }
+    )
+    assert intent.status == "requires_action"
+    assert intent.next_action is not None
+    page.route("http://127.0.0.1:9/**", lambda route: route.fulfill(body="merchant page"))
+    page.goto(intent.next_action.redirect_to_url.url)  # type: ignore[union-attr]
+    expect(page.get_by_role("heading")).to_have_text("3D Secure 2 Test Page")
+    page.locator(f"#test-source-{'authorize' if button == 'complete' else 'fail'}-3ds").click()
+    page.wait_for_url(f"**/returned?payment_intent={intent.id}**")
+    assert f"redirect_status={status}" in page.url
+    after = client.v1.payment_intents.retrieve(intent.id)
+    assert after.status == ("succeeded" if status == "succeeded" else "requires_payment_method")
