@@ -19,7 +19,7 @@ from typing import Any
 import requests
 import stripe
 
-from simulator.cli.commands import Command
+from simulator.cli.command import Command
 
 DEFAULT_API_BASE = "http://127.0.0.1:12111"
 DEFAULT_API_KEY = "sk_test_stripe_sim_listen"

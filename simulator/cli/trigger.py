@@ -9,6 +9,8 @@ from typing import Any
 
 import stripe
 
+from simulator.cli.command import Command
+
 Recipe = Callable[[stripe.StripeClient, str], list[Any]]
 LINE_ITEM = {"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 3000,
                                            "product_data": {"name": "T-shirt"}}}
@@ -145,3 +147,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  created {created['object']} {created['id']}{status}")
     print(f"Trigger succeeded! The sandbox emitted {args.event}; see {base}/v1/events")
     return 0
+
+
+TRIGGER = Command("trigger", "Create the objects that emit an event, like `stripe trigger`.",
+                  configure, run)

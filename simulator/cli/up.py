@@ -1,10 +1,12 @@
-"""``stripe-sim up``: the main job. Starts the sandbox (and the services built on it),
-seeds demo data once, prints where everything is, and stops everything on Ctrl-C."""
+"""``stripe-sim up``: the main job. Starts the sandbox and the payment service (which
+registers its webhook endpoint at the sandbox as it starts), seeds demo data once,
+prints where everything is, and stops everything on Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +17,8 @@ from typing import Any
 import stripe
 
 from harness.servers import wait_healthy
+from harness.service import wait_service_healthy
+from simulator.cli.command import Command
 
 DEMO_KEY = "sk_test_demo_local_sandbox"
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--sandbox-port", type=int, default=12111)
+    parser.add_argument("--service-port", type=int, default=8000)
+    parser.add_argument("--no-service", action="store_true", help="the sandbox alone")
     parser.add_argument("--data-dir", default=".sandbox", help="where the SQLite files live")
     parser.add_argument("--no-seed", action="store_true", help="skip the demo data")
 
@@ -54,12 +60,20 @@ def run(args: argparse.Namespace) -> int:
         wait_healthy(sandbox_url, sandbox, str(log_path))
         if not args.no_seed:
             seed_demo(sandbox_url)
+        if not args.no_service:
+            children.append(start_service(args, data_dir, sandbox_url))
         print(
             f"Stripe sandbox   {sandbox_url}  (API base for any Stripe SDK; key: any sk_test_...)"
         )
         print(f"  health         {sandbox_url}/_sandbox/health")
         print(f"  clock          {sandbox_url}/_sandbox/clock")
         print(f"  logs           {log_path}")
+        if not args.no_service:
+            service_url = f"http://{args.host}:{args.service_port}"
+            print(f"Payment service  {service_url}/payments/login  (pick a demo buyer)")
+            print(f"  admin          {service_url}/payments/admin/")
+            print(f"  API            {service_url}/openapi.yaml")
+            print(f"  logs           {data_dir / 'service.log'}")
         print("Ctrl-C stops everything.", flush=True)
         return _wait(children)
     finally:
@@ -68,6 +82,28 @@ def run(args: argparse.Namespace) -> int:
                 child.terminate()
         for child in children:
             child.wait(timeout=10)
+
+
+def start_service(args: argparse.Namespace, data_dir: Path,
+                  sandbox_url: str) -> subprocess.Popen[bytes]:
+    """``stripe-sim service`` against this sandbox, in test mode so ``/_test/clock``
+    moves its clock with the sandbox's; its demo buyers and wins are seeded once."""
+    command = [
+        sys.executable, "-m", "simulator", "service",
+        "--host", args.host, "--port", str(args.service_port),
+        "--db", str(data_dir / "service.sqlite3"),
+        "--receipts-dir", str(data_dir / "receipts"),
+        "--stripe-api-base", sandbox_url, "--test-mode",
+    ]
+    if not args.no_seed:
+        command.append("--seed-demo")
+    # The service registers its own endpoint at the sandbox and keeps that secret.
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"}
+    log_path = data_dir / "service.log"
+    with open(log_path, "ab") as log:
+        service = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    wait_service_healthy(f"http://{args.host}:{args.service_port}", service, str(log_path))
+    return service
 
 
 def _wait(children: list[subprocess.Popen[bytes]]) -> int:
@@ -100,3 +136,7 @@ def seed_demo(sandbox_url: str) -> None:
                 "default_price_data": {"currency": lot["currency"], "unit_amount": lot["amount"]},
             }
         )
+
+
+UP = Command("up", "Run the main job: the sandbox and the payment service, with demo data.",
+             configure, run)

@@ -10,8 +10,12 @@ from __future__ import annotations
 import random
 import secrets
 import string
+import time
 
 ALPHABET = string.ascii_letters + string.digits
+# Digits in ASCII order, so that time-ordered ids also sort as strings.
+ALPHABET_SORTED = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_TIME_CHARS = 8
 _BYTE_TO_ALNUM = bytes(ord(ALPHABET[i % len(ALPHABET)]) for i in range(256))
 
 
@@ -26,9 +30,25 @@ class IdGenerator:
         # (secrets.choice per character costs more than the rest of a request).
         return secrets.token_bytes(length).translate(_BYTE_TO_ALNUM).decode("ascii")
 
+    def sortable(self, length: int) -> str:
+        """A token whose first characters grow with time, as Stripe's ids do.
+
+        Ids that grow land at the right edge of the database's indexes, so each insert
+        touches the same few pages instead of a random one (far less to write per commit).
+        The rest is random, so ids made in the same millisecond never collide.
+        """
+        if self._rng is not None or length <= _TIME_CHARS + 4:
+            return self.token(length)
+        millis = int(time.time() * 1000)
+        head = ""
+        for _ in range(_TIME_CHARS):
+            millis, digit = divmod(millis, 62)
+            head = ALPHABET_SORTED[digit] + head
+        return head + self.token(length - _TIME_CHARS)
+
     def new(self, prefix: str, length: int = 24) -> str:
         """A new id such as ``pi_3Qx…``; ``prefix`` is given without the underscore."""
-        return f"{prefix}_{self.token(length)}"
+        return f"{prefix}_{self.sortable(length)}"
 
     def secret(self, prefix: str, length: int = 32) -> str:
         """A secret such as ``whsec_…``, always from ``secrets``."""

@@ -121,6 +121,7 @@ def start_ticker(rt: Runtime, every_seconds: float) -> threading.Thread:
         while not stop.wait(every_seconds):
             try:
                 run_due_jobs(rt)
+                rt.store.checkpoint()
             except Exception:  # keep ticking; the failure is logged and retried
                 log.exception("ticker failed")
 

@@ -69,9 +69,13 @@ class Faults:
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM faults")
 
+    def armed(self) -> bool:
+        """Whether any fault is waiting for a request (a cheap check on every request)."""
+        row = self.store.conn.execute("SELECT 1 FROM faults WHERE remaining > 0 LIMIT 1")
+        return row.fetchone() is not None
+
     def _take(self, method: str, path: str, phase: str) -> Fault | None:
-        conn = self.store.conn
-        if conn.execute("SELECT 1 FROM faults WHERE remaining > 0 LIMIT 1").fetchone() is None:
+        if not self.armed():
             return None
         with self.store.transaction() as conn:
             rows = conn.execute(

@@ -18,6 +18,7 @@ from typing import Any
 
 from simulator.sandbox.errors import InvalidRequestError, parameter_missing, parameter_unknown
 
+_INTEGER = re.compile(r"-?[0-9]{1,19}")  # int() refuses over 4300 digits: bound it first
 _KEY = re.compile(r"([^\[\]]+)|\[([^\[\]]*)\]")
 
 # Stripe's documented metadata limits: https://docs.stripe.com/api/metadata
@@ -157,12 +158,12 @@ class Params:
         value = self._scalar(key, required)
         if value is None or (value == "" and not required):
             return None
-        try:
-            number = int(value)
-        except ValueError:
+        # ASCII digits in Stripe's 64-bit range only (int() takes " 5" and non-ASCII digits).
+        if not _INTEGER.fullmatch(value) or not -(2**63) <= int(value) < 2**63:
             raise InvalidRequestError(
                 f"Invalid integer: {value}", code="parameter_invalid_integer", param=self.name(key)
-            ) from None
+            )
+        number = int(value)
         if minimum is not None and number < minimum:
             raise InvalidRequestError(
                 f"This value must be greater than or equal to {minimum}.",

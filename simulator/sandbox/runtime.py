@@ -25,6 +25,7 @@ class SandboxConfig:
     snapshot_dir: str | None = None
     max_body_bytes: int = 1024 * 1024
     merchant_name: str = "Sandbox merchant"
+    fsync: bool = False
     run_ticker: bool = False
     tick_seconds: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
@@ -33,7 +34,7 @@ class SandboxConfig:
 class Runtime:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.store = Store(config.db_path)
+        self.store = Store(config.db_path, fsync=config.fsync)
         self.clock = Clock(offset_source=self._clock_offset)
         self.ids = IdGenerator(config.id_seed)
         self.faults = Faults(self.store)

@@ -9,6 +9,7 @@ import string
 import time
 import urllib.parse
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -122,8 +123,9 @@ def test_trailing_slash_hint(http: requests.Session, sandbox_server: RunningServ
 
 # -- parameter errors ----------------------------------------------------------------------
 def test_parameter_unknown(client: stripe.StripeClient) -> None:
+    unknown: Any = {"zzqx": "1"}  # not a Stripe parameter, on purpose
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.customers.create(params={"zzqx": "1"})  # type: ignore[typeddict-unknown-key]
+        client.v1.customers.create(params=unknown)
     error = raised.value
     assert error.http_status == 400
     assert error.code == "parameter_unknown"
@@ -135,10 +137,9 @@ def test_parameter_unknown(client: stripe.StripeClient) -> None:
 
 
 def test_parameter_unknown_names_the_nested_key(client: stripe.StripeClient) -> None:
+    nested: Any = {"address": {"line1": "1 Main St", "planet": "Mars"}}
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.customers.create(
-            params={"address": {"line1": "1 Main St", "planet": "Mars"}}  # type: ignore[typeddict-unknown-key]
-        )
+        client.v1.customers.create(params=nested)
     assert raised.value.code == "parameter_unknown"
     assert raised.value.param == "address[planet]"
     assert (raised.value.user_message or "").startswith(
@@ -147,8 +148,9 @@ def test_parameter_unknown_names_the_nested_key(client: stripe.StripeClient) -> 
 
 
 def test_parameter_missing(client: stripe.StripeClient) -> None:
+    without_url: Any = {"enabled_events": ["*"]}
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.webhook_endpoints.create(params={"enabled_events": ["*"]})  # type: ignore[typeddict-item]
+        client.v1.webhook_endpoints.create(params=without_url)
     error = raised.value
     assert error.http_status == 400
     assert error.code == "parameter_missing"
@@ -159,8 +161,9 @@ def test_parameter_missing(client: stripe.StripeClient) -> None:
 
 
 def test_parameter_invalid_integer(client: stripe.StripeClient) -> None:
+    not_a_number: Any = {"limit": "ten"}
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.customers.list(params={"limit": "ten"})  # type: ignore[typeddict-item]
+        client.v1.customers.list(params=not_a_number)
     error = raised.value
     assert error.code == "parameter_invalid_integer"
     assert error.param == "limit"

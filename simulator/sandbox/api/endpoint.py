@@ -10,13 +10,13 @@ PaymentIntent's ``last_payment_error``) before answering 402, as Stripe does.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, g, request
 
+from simulator.sandbox import codec
 from simulator.sandbox.api import idempotency
 from simulator.sandbox.errors import CardError, InvalidRequestError, StripeError
 from simulator.sandbox.params import Params, parse_form
@@ -50,6 +50,14 @@ def runtime() -> Runtime:
 def request_pairs() -> list[tuple[str, str]]:
     pairs = list(request.args.items(multi=True))
     if request.method in ("POST", "DELETE"):
+        # Werkzeug silently drops a whole form that is not UTF-8; refuse it instead.
+        try:
+            request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequestError(
+                "Invalid request body: parameters must be UTF-8 form data"
+                " (application/x-www-form-urlencoded)."
+            ) from None
         pairs += list(request.form.items(multi=True))
     return pairs
 
@@ -83,23 +91,51 @@ def stripe_endpoint(operation: Operation) -> Callable[..., Response]:
         g.idempotency_key = key
         endpoint = request.path
         print_ = idempotency.fingerprint(request.method, endpoint, pairs)
-        stored = idempotency.claim(rt.store, key, endpoint, print_, rt.clock.now(), g.request_id)
+        if rt.faults.armed():
+            stored, status, body = _run_claimed_apart(rt, operation, params, expand, url_args,
+                                                      key, print_)
+        else:
+            # One transaction claims the key, runs the operation and stores the result:
+            # writers are serialised, so a concurrent request with the same key waits for
+            # this one and then replays its result.
+            with rt.store.transaction():
+                stored = idempotency.claim(rt.store, key, endpoint, print_, rt.clock.now(),
+                                           g.request_id)
+                if stored is None:
+                    status, body = _run(rt, operation, params, expand, url_args, key=key)
         if stored is not None:
             response = json_response(stored.body, stored.status)
             response.headers["Idempotent-Replayed"] = "true"
             response.headers["Original-Request"] = stored.request_id
             return response
-        rt.faults.after_claim(request.method, request.path)
-        try:
-            status, body = _run(rt, operation, params, expand, url_args, key=key)
-        except BaseException:
-            idempotency.release(rt.store, key)
-            raise
         response = json_response(body, status)
         response.headers["Original-Request"] = g.request_id
         return response
 
     return view
+
+
+def _run_claimed_apart(
+    rt: Runtime,
+    operation: Operation,
+    params: Params,
+    expand: list[list[str]],
+    url_args: dict[str, Any],
+    key: str,
+    print_: str,
+) -> tuple[idempotency.StoredResponse | None, int, dict[str, Any]]:
+    """The key claimed in its own transaction, visible as in flight (409) while a fault
+    holds the request between the claim and the operation."""
+    stored = idempotency.claim(rt.store, key, request.path, print_, rt.clock.now(), g.request_id)
+    if stored is not None:
+        return stored, 0, {}
+    rt.faults.after_claim(request.method, request.path)
+    try:
+        status, body = _run(rt, operation, params, expand, url_args, key=key)
+    except BaseException:
+        idempotency.release(rt.store, key)
+        raise
+    return None, status, body
 
 
 def _run(
@@ -152,7 +188,7 @@ def render_result(ctx: Ctx, result: Any, expand: list[list[str]]) -> dict[str, A
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json"
+        codec.dumps(body), status=status, mimetype="application/json"
     )
 
 

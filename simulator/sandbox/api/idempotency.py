@@ -1,21 +1,23 @@
 """Idempotent requests (https://docs.stripe.com/api/idempotent_requests).
 
-A POST's key is claimed in its own short transaction before the operation runs, so a
-concurrent request with the same key sees it in flight (409) instead of running twice.
-The operation's result is stored in the same transaction as its state change, so a
-replay returns exactly what was committed. Results are kept 24 hours on the sandbox
-clock. As on Stripe, nothing is saved when the request fails validation: the key is
-released and may be used again.
+A POST claims its key, runs and stores its result in one write transaction, so a replay
+returns exactly what was committed and a concurrent request with the same key waits for
+the write lock and then replays. Because the sandbox's operations hold the write lock
+from start to end, a request is never observably "in flight"; Stripe's 409 for a key
+still in flight appears when a request is held between its claim and its operation,
+which the ``delay_after_claim`` fault does on purpose. Results are kept 24 hours on the
+sandbox clock. As on Stripe, nothing is saved when the request fails validation: the
+transaction rolls back and the key may be used again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.common.clock import system_time
+from simulator.sandbox import codec
 from simulator.sandbox.errors import IdempotencyError, InvalidRequestError, StripeError
 from simulator.sandbox.store import Store
 
@@ -102,7 +104,7 @@ def _existing(key: str, endpoint: str, print_: str, row: tuple[Any, ...]) -> Sto
             code="idempotency_key_in_use",
             status=409,
         )
-    return StoredResponse(code, json.loads(body), request_id)
+    return StoredResponse(code, codec.loads(body), request_id)
 
 
 def complete(store: Store, key: str, status: int, body: dict[str, Any]) -> None:
@@ -110,7 +112,7 @@ def complete(store: Store, key: str, status: int, body: dict[str, Any]) -> None:
     store.conn.execute(
         "UPDATE idempotency_keys SET status='done', response_status=?, response_body=?"
         " WHERE key = ?",
-        (status, json.dumps(body, separators=(",", ":")), key),
+        (status, codec.dumps_text(body), key),
     )
 
 

@@ -421,7 +421,7 @@ def _read_attempt(ctx: Ctx, pi: PaymentIntent, params: Params, *, confirming: bo
 
 # -- create, retrieve, update, list -----------------------------------------------------
 def _new_payment_intent(ctx: Ctx, amount: int, currency: str) -> PaymentIntent:
-    pi_id = f"pi_3{ctx.ids.token(23)}"
+    pi_id = f"pi_3{ctx.ids.sortable(23)}"
     capture = (
         "automatic_async"
         if ctx.api_version.split(".")[0] >= ASYNC_CAPTURE_DEFAULT_SINCE
@@ -649,7 +649,7 @@ def _charge_id(ctx: Ctx, pi: PaymentIntent) -> str:
     """A PaymentIntent's first charge shares its id's tail, as on Stripe."""
     if pi.latest_charge is None:
         return "ch_" + pi.id.removeprefix("pi_")
-    return f"ch_3{ctx.ids.token(23)}"
+    return f"ch_3{ctx.ids.sortable(23)}"
 
 
 def _authorize(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, decline: cards.Decline | None,

@@ -204,7 +204,7 @@ def _new_refund(
     metadata: dict[str, str],
     behaviour: cards.Behaviour,
 ) -> Refund:
-    refund_id = f"re_{ctx.ids.token(24)}"
+    refund_id = f"re_{ctx.ids.sortable(24)}"
     transaction = balance_transaction.record_refund(
         ctx, refund_id=refund_id, amount=amount, currency=charge.currency
     )

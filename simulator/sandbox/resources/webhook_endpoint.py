@@ -3,10 +3,10 @@ the webhook dispatcher's job; this module keeps the endpoints and their secrets.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from simulator.sandbox import codec
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, save
@@ -127,6 +127,6 @@ def subscribed_endpoints(ctx: Ctx, event_type: str) -> list[WebhookEndpoint]:
         rows = ctx.store.conn.execute(
             "SELECT data FROM objects WHERE type = 'webhook_endpoint' AND deleted = 0"
         ).fetchall()
-        cached = [WebhookEndpoint.from_state(json.loads(row[0])) for row in rows]
+        cached = [WebhookEndpoint.from_state(codec.loads(row[0])) for row in rows]
         ctx.cache[_CACHE_KEY] = cached
     return [endpoint for endpoint in cached if endpoint.subscribes_to(event_type)]

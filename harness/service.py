@@ -1,0 +1,190 @@
+"""Run the payment service in tests, and talk to it.
+
+- ``start_service_in_process``: the real Flask app under werkzeug's threaded server on a
+  free loopback port, in a thread. The sandbox (a separate process) delivers webhooks to
+  it over real HTTP, while the test still reaches the app's collaborators (repository,
+  fake mailer) directly.
+- ``start_service_process``: ``stripe-sim service`` under gunicorn in a subprocess, as
+  ``stripe-sim up`` runs it.
+- ``ServiceClient``: the JSON API as a buyer calls it (bearer token), plus the test-only
+  clock and job routes (``config.test_mode``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from harness.servers import RunningServer, free_port
+from simulator.service.config import ServiceConfig
+from simulator.service.web.runtime import EXTENSION, ClockOffsetFile, ServiceRuntime
+
+SERVICE_TEST_KEY = "sk_test_payment_service_tests"
+
+
+def service_config(workdir: str | os.PathLike[str], stripe_api_base: str | None,
+                   **overrides: Any) -> ServiceConfig:
+    """A test-mode config with its database and receipts under ``workdir``."""
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    values: dict[str, Any] = {
+        "stripe_secret_key": SERVICE_TEST_KEY,
+        "stripe_api_base": stripe_api_base,
+        "db_path": str(folder / "service.sqlite3"),
+        "receipts_dir": str(folder / "receipts"),
+        "session_secret": "test-session-secret",
+        "reminder_jitter_seconds": 0,
+        "test_mode": True,
+    }
+    values.update(overrides)
+    return ServiceConfig(**values)
+
+
+@dataclass
+class InProcessService:
+    url: str
+    app: Flask
+    config: ServiceConfig
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        rt: ServiceRuntime = self.app.extensions[EXTENSION]
+        return rt
+
+    def stop(self) -> None:
+        """Stop serving and remove the webhook endpoint this service registered, so the
+        sandbox stops delivering to a port nobody listens on."""
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+        rt = self.runtime
+        if rt.webhook_endpoint_id:
+            from simulator.service.app import delete_webhook_endpoint
+
+            delete_webhook_endpoint(self.config, rt.webhook_endpoint_id)
+        rt.repo.close()
+
+
+def _not_ready(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
+def start_service_in_process(config: ServiceConfig, **app_options: Any) -> InProcessService:
+    """Bind a free port first, so the app knows its public URL (the webhook endpoint it
+    registers and the Checkout return URLs point at it), then serve the app there."""
+    from simulator.service.app import create_app
+
+    server = make_server("127.0.0.1", 0, _not_ready, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    config = dataclasses.replace(config, public_url=url)
+    try:
+        app = create_app(config, **app_options)
+    except BaseException:
+        server.server_close()
+        raise
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"service-{server.server_port}", daemon=True)
+    thread.start()
+    return InProcessService(url, app, config, server, thread)
+
+
+def wait_service_healthy(url: str, process: subprocess.Popen[bytes], log_path: str,
+                         timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"service exited early:\n{Path(log_path).read_text()[-4000:]}")
+        try:
+            if requests.get(f"{url}/payments/health", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"service not healthy after {timeout}s:\n"
+                       f"{Path(log_path).read_text()[-4000:]}")
+
+
+def start_service_process(workdir: str | os.PathLike[str], stripe_api_base: str, *,
+                          port: int | None = None, workers: int = 2, threads: int = 4,
+                          test_mode: bool = True, clock_offset: float = 0.0,
+                          env: dict[str, str] | None = None) -> RunningServer:
+    """``stripe-sim service`` under gunicorn in a subprocess, answering once healthy.
+    ``clock_offset`` starts a test-mode service's clock where the sandbox's already is."""
+    port = port or free_port()
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    db = str(folder / "service.sqlite3")
+    if clock_offset:
+        ClockOffsetFile(f"{db}.clock.json").advance(clock_offset)
+    log_path = str(folder / f"service-{port}.log")
+    command = [sys.executable, "-m", "simulator.cli.service", "--port", str(port), "--db", db,
+               "--stripe-api-base", stripe_api_base, "--receipts-dir", str(folder / "receipts"),
+               "--workers", str(workers), "--threads", str(threads)]
+    if test_mode:
+        command.append("--test-mode")
+    environment = {**os.environ, "STRIPE_SECRET_KEY": SERVICE_TEST_KEY, **(env or {})}
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   env=environment)
+    url = f"http://127.0.0.1:{port}"
+    wait_service_healthy(url, process, log_path)
+    return RunningServer(url, process, db, log_path)
+
+
+class ServiceClient:
+    """A buyer's (or admin's) API calls, and the test-only control routes."""
+
+    def __init__(self, url: str, api_token: str | None = None, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout = timeout
+        if api_token:
+            self.session.headers["Authorization"] = f"Bearer {api_token}"
+
+    def as_user(self, api_token: str) -> ServiceClient:
+        return ServiceClient(self.url, api_token, self.timeout)
+
+    def create_checkout(self, auction_id: str) -> requests.Response:
+        return self.session.post(f"{self.url}/payments/checkout/create",
+                                 json={"auction_id": auction_id}, timeout=self.timeout)
+
+    def status(self, payment_session_id: str) -> requests.Response:
+        return self.session.get(f"{self.url}/payments/checkout/{payment_session_id}/status",
+                                timeout=self.timeout)
+
+    def retry(self, payment_session_id: str) -> requests.Response:
+        return self.session.post(f"{self.url}/payments/retry/{payment_session_id}",
+                                 timeout=self.timeout)
+
+    def follow_return(self, checkout_session_id: str) -> requests.Response:
+        """What the browser does after Stripe's redirect to ``success_url``."""
+        return self.session.get(f"{self.url}/payments/return",
+                                params={"session_id": checkout_session_id},
+                                timeout=self.timeout, allow_redirects=False)
+
+    def advance_clock(self, seconds: int) -> dict[str, Any]:
+        return self._control("/_test/clock/advance", {"seconds": seconds})
+
+    def run_jobs(self) -> dict[str, Any]:
+        return self._control("/_test/jobs/run", {})
+
+    def _control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = requests.post(f"{self.url}{path}", json=body, timeout=self.timeout)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result

@@ -1,0 +1,132 @@
+"""``stripe-sim bench``: load benchmarks (append ``BENCH`` to ``commands.ALL``).
+
+    stripe-sim bench sandbox --start 2x4 --base-url localstripe=http://127.0.0.1:8420 \\
+        --workloads create-confirm-pi --concurrency 8 --duration 10 --seed-objects 1000000
+    stripe-sim bench seed --db .sandbox/sandbox.sqlite3 --objects 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from simulator.cli.command import Command
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="bench", required=True)
+    sandbox = sub.add_parser(
+        "sandbox", help="requests/s and latency of Stripe-compatible servers, side by side",
+        description="Measure Stripe-compatible servers (the sandbox, localstripe, stripe-mock)"
+        " on loopback with the SDK's own requests.",
+    )
+    sandbox.add_argument("--base-url", action="append", default=[], metavar="[NAME=]URL",
+                         help="a running server on 127.0.0.1 (repeatable)")
+    sandbox.add_argument("--server-pid", action="append", type=int, default=[], metavar="PID",
+                         help="the process id of each --base-url server, in order, to report"
+                         " its CPU time per request (Linux)")
+    sandbox.add_argument("--start", action="append", default=[], metavar="WORKERSxTHREADS",
+                         help="start a local sandbox with that many workers x threads, measure"
+                         " it, stop it (repeatable; e.g. --start 2x4 --start 3x1)")
+    sandbox.add_argument("--workloads", default="create-customer,create-confirm-pi,retrieve",
+                         help="comma-separated: create-customer, create-confirm-pi,"
+                         " create-checkout, retrieve")
+    sandbox.add_argument("--concurrency", type=int, default=8, help="client connections")
+    sandbox.add_argument("--processes", type=int, default=1,
+                         help="client processes the connections are spread over")
+    sandbox.add_argument("--duration", type=float, default=10.0, help="seconds measured")
+    sandbox.add_argument("--warmup", type=float, default=1.0, help="seconds not measured")
+    sandbox.add_argument("--api-key", default="sk_test_bench")
+    sandbox.add_argument("--seed-objects", type=int, default=0, metavar="N",
+                         help="then insert N objects into the store and measure again")
+    sandbox.add_argument("--db", default=None,
+                         help="the SQLite file of the first --base-url (for --seed-objects)")
+    sandbox.add_argument("--retrieve-pool", type=int, default=100,
+                         help="customers created for the retrieve workload")
+    sandbox.add_argument("--workdir", default=None,
+                         help="where started sandboxes keep their databases (default: /tmp)")
+    sandbox.add_argument("--keep-files", action="store_true",
+                         help="keep started sandboxes' databases after the run")
+    sandbox.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sandbox.set_defaults(bench_run=_run_sandbox)
+
+    webhooks = sub.add_parser(
+        "webhooks", help="webhook deliveries/s and the time from an event to its delivery",
+        description="Create payments (or customers) and time each event's signed delivery to a"
+        " local receiver that verifies it and answers 200.",
+    )
+    webhooks.add_argument("--base-url", default=None, help="a running sandbox on 127.0.0.1")
+    webhooks.add_argument("--start", default="2x1", metavar="WORKERSxTHREADS",
+                          help="start a local sandbox when no --base-url is given")
+    webhooks.add_argument("--events", type=int, default=500)
+    webhooks.add_argument("--concurrency", type=int, default=4)
+    webhooks.add_argument("--source", choices=("payment", "customer"), default="payment")
+    webhooks.set_defaults(bench_run=_run_webhooks)
+
+    seed = sub.add_parser("seed", help="bulk-insert objects into a sandbox's SQLite file")
+    seed.add_argument("--db", required=True)
+    seed.add_argument("--objects", type=int, required=True)
+    seed.set_defaults(bench_run=_run_seed)
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from simulator.bench.sandbox import BenchPlan, as_json, format_table, run_plan
+
+    if not args.base_url and not args.start:
+        print("give at least one --base-url or --start", file=sys.stderr)
+        return 2
+    if args.seed_objects and args.base_url and not args.db and not args.start:
+        print("--seed-objects needs --db for a --base-url target", file=sys.stderr)
+        return 2
+    log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
+    plan = BenchPlan(
+        base_urls=args.base_url, workloads=[w.strip() for w in args.workloads.split(",")],
+        server_pids=args.server_pid,
+        concurrency=args.concurrency, processes=args.processes, duration=args.duration,
+        warmup=args.warmup, api_key=args.api_key, start=args.start,
+        seed_objects=args.seed_objects, db=args.db, retrieve_pool=args.retrieve_pool,
+        workdir=args.workdir, keep_files=args.keep_files, log=log,
+    )
+    rows = run_plan(plan)
+    print(as_json(rows) if args.json else "\n" + format_table(rows))
+    return 0
+
+
+def _run_webhooks(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from harness.servers import start_sandbox
+    from simulator.sandbox.webhooks.bench import measure_webhook_delivery
+
+    if args.base_url:
+        result = measure_webhook_delivery(args.base_url, events=args.events,
+                                          concurrency=args.concurrency, source=args.source)
+        print(result.summary())
+        return 0
+    workers, threads = (int(n) for n in args.start.split("x"))
+    with tempfile.TemporaryDirectory() as workdir:
+        server = start_sandbox(workdir, workers=workers, threads=threads)
+        try:
+            result = measure_webhook_delivery(server.url, events=args.events,
+                                              concurrency=args.concurrency, source=args.source)
+        finally:
+            server.stop()
+    print(f"sandbox {args.start}: {result.summary()}")
+    return 0
+
+
+def _run_seed(args: argparse.Namespace) -> int:
+    from simulator.bench.seed import seed
+
+    report = seed(args.db, args.objects, progress=print)
+    print(f"inserted {report.rows:,} rows in {report.seconds}s ({report.rows_per_second:,.0f}/s);"
+          f" {report.total_objects:,} objects in {args.db}; by type: {report.by_type}")
+    return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    return int(args.bench_run(args) or 0)
+
+
+BENCH = Command("bench", "Load benchmarks of the sandbox and other Stripe-compatible servers.",
+                _configure, _dispatch)

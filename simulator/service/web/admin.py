@@ -1,0 +1,375 @@
+"""The back office, for users with the ``admin`` role: payments, orders, transactions,
+the webhook inbox (with its failures, which an admin can process again), the audit log,
+alerts, security events, the fraud review queue and the mail outbox.
+
+Every list is a table of columns and cells built here and rendered by one template,
+so each page has the same stable ``data-testid`` hooks (``admin-table``, ``admin-row``
+with ``data-id``, ``cell-<column>``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.audit import AuditEntry
+from simulator.service.domain.money import format_money
+from simulator.service.domain.order import Order
+from simulator.service.domain.payment_session import PaymentSession
+from simulator.service.domain.transaction import Transaction
+from simulator.service.web.auth import admin_required, check_csrf, require_admin
+from simulator.service.web.errors import NotFound
+from simulator.service.web.inbox import Inbox
+from simulator.service.web.runtime import ServiceRuntime, service_runtime
+from simulator.service.web.templating import timestamp_text
+
+log = logging.getLogger("simulator.service.admin")
+bp = Blueprint("admin", __name__, url_prefix="/payments/admin")
+
+SECTIONS = [
+    ("index", "Overview"), ("payments", "Payments"), ("orders", "Orders"),
+    ("transactions", "Transactions"), ("reviews", "Review queue"), ("webhooks", "Webhook inbox"),
+    ("audit", "Audit log"), ("alerts", "Alerts"), ("security", "Security events"),
+    ("mail", "Emails"),
+]
+LIMIT = 200
+
+
+@bp.before_request
+@admin_required
+def _admins_only() -> None:
+    if request.method == "POST":
+        check_csrf()
+
+
+# -- the table model -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    mono: bool = False
+    badge: bool = False
+
+
+@dataclass(frozen=True)
+class Cell:
+    """``url`` makes a link; ``post_url`` a button posting the form (an admin action)."""
+
+    text: str
+    value: str = ""
+    url: str | None = None
+    post_url: str | None = None
+
+
+def cell(value: Any, text: str | None = None, url: str | None = None) -> Cell:
+    raw = "" if value is None else str(value)
+    return Cell(text=raw if text is None else text, value=raw, url=url)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+def _table(current: str, heading: str, columns: list[Column], rows: Iterable[Row],
+           **extra: Any) -> str:
+    return render_template("admin/table.html", current=current, heading=heading,
+                           admin_sections=SECTIONS, columns=columns, rows=list(rows), **extra)
+
+
+def _status_filter(allowed: tuple[str, ...]) -> str | None:
+    status = request.args.get("status") or None
+    return status if status in allowed else None
+
+
+def _wins(rt: ServiceRuntime) -> dict[str, AuctionWin]:
+    return {win.id: win for win in rt.repo.list_wins()}
+
+
+def _names(rt: ServiceRuntime) -> dict[str, str]:
+    return {user.id: user.name for user in rt.repo.list_users()}
+
+
+def _lot(wins: dict[str, AuctionWin], win_id: str) -> Cell:
+    win = wins.get(win_id)
+    return cell(win_id, f"Lot {win.lot}: {win.title}" if win else win_id)
+
+
+# -- overview --------------------------------------------------------------------------------
+@bp.get("/")
+def index() -> str:
+    repo = service_runtime().repo
+    stats = [
+        ("payments", "Payments in progress", repo.count(
+            "payment_sessions", "WHERE status IN ('open', 'processing')")),
+        ("orders", "Paid orders", repo.count("orders", "WHERE status = 'paid'")),
+        ("transactions", "Transactions", repo.count("transactions")),
+        ("reviews", "Waiting for review", repo.count(
+            "transactions", "WHERE review_status = 'pending'")),
+        ("webhooks", "Failed webhooks", repo.count("webhook_inbox", "WHERE status = 'failed'")),
+        ("alerts", "Alerts", repo.count("alerts")),
+        ("security", "Security events", repo.count("security_events")),
+    ]
+    cards = [{"key": key, "label": label, "value": value, "url": url_for(f"admin.{key}")}
+             for key, label, value in stats]
+    return render_template("admin/index.html", current="index", heading="Overview",
+                           admin_sections=SECTIONS, stats=cards)
+
+
+# -- payments, orders, transactions, reviews -------------------------------------------------
+PAYMENT_STATUSES = ("open", "processing", "succeeded", "failed", "expired", "canceled")
+
+
+@bp.get("/payments")
+def payments() -> str:
+    rt = service_runtime()
+    wins = _wins(rt)
+    columns = [Column("id", "Payment", mono=True), Column("lot", "Lot"),
+               Column("buyer", "Buyer"), Column("attempt", "Attempt"),
+               Column("amount", "Amount"), Column("status", "Status", badge=True),
+               Column("failure", "Failure"), Column("expires", "Expires"),
+               Column("checkout", "Checkout Session", mono=True)]
+    sessions = rt.repo.list_payment_sessions(_status_filter(PAYMENT_STATUSES), LIMIT)
+    names = _names(rt)
+    rows = (_payment_row(session, wins, names) for session in sessions)
+    return _table("payments", "Payments", columns, rows, **_filtering(PAYMENT_STATUSES))
+
+
+def _payment_row(session: PaymentSession, wins: dict[str, AuctionWin],
+                 names: dict[str, str]) -> Row:
+    win = wins.get(session.win_id)
+    return Row(session.id, {
+        "id": cell(session.id, url=url_for("pages.payment_status",
+                                           payment_session_id=session.id)),
+        "lot": _lot(wins, session.win_id),
+        "buyer": cell(session.buyer_id, names.get(session.buyer_id, session.buyer_id)),
+        "attempt": cell(session.attempt),
+        "amount": cell(win.amount if win else "", win.amount_display if win else ""),
+        "status": cell(session.status),
+        "failure": cell(session.failure_code, session.failure_reason or ""),
+        "expires": cell(session.expires_at, timestamp_text(session.expires_at)),
+        "checkout": cell(session.checkout_session_id),
+    })
+
+
+ORDER_STATUSES = ("created", "paid", "canceled", "refunded")
+
+
+@bp.get("/orders")
+def orders() -> str:
+    rt = service_runtime()
+    wins = _wins(rt)
+    columns = [Column("id", "Order", mono=True), Column("lot", "Lot"), Column("buyer", "Buyer"),
+               Column("status", "Status", badge=True), Column("transaction", "Transaction",
+                                                              mono=True),
+               Column("receipt", "Receipt"), Column("created", "Created")]
+    found = rt.repo.list_orders(_status_filter(ORDER_STATUSES), LIMIT)
+    names = _names(rt)
+    rows = (_order_row(order, wins, names) for order in found)
+    return _table("orders", "Orders", columns, rows, **_filtering(ORDER_STATUSES))
+
+
+def _order_row(order: Order, wins: dict[str, AuctionWin], names: dict[str, str]) -> Row:
+    receipt = url_for("pages.receipt", order_id=order.id) if order.receipt_path else None
+    return Row(order.id, {
+        "id": cell(order.id), "lot": _lot(wins, order.win_id),
+        "buyer": cell(order.buyer_id, names.get(order.buyer_id, order.buyer_id)),
+        "status": cell(order.status), "transaction": cell(order.transaction_id),
+        "receipt": cell(order.receipt_path, "PDF" if receipt else "", receipt),
+        "created": cell(order.created_at, timestamp_text(order.created_at)),
+    })
+
+
+TRANSACTION_COLUMNS = [
+    Column("id", "Transaction", mono=True), Column("lot", "Lot"), Column("amount", "Amount"),
+    Column("fee", "Fee"), Column("net", "Net"), Column("card", "Card"),
+    Column("three_d_secure", "3-D Secure"), Column("risk", "Risk", badge=True),
+    Column("status", "Status", badge=True), Column("review", "Review", badge=True),
+    Column("created", "Created"),
+]
+
+
+@bp.get("/transactions")
+def transactions() -> str:
+    rt = service_runtime()
+    wins = _wins(rt)
+    rows = (_transaction_row(txn, wins) for txn in rt.repo.list_transactions(LIMIT))
+    return _table("transactions", "Transactions", TRANSACTION_COLUMNS, rows)
+
+
+@bp.get("/reviews")
+def reviews() -> str:
+    """Payments a fraud rule flagged: a human looks before the lot ships."""
+    rt = service_runtime()
+    wins = _wins(rt)
+    columns = [*TRANSACTION_COLUMNS[:-2], Column("flags", "Why"), TRANSACTION_COLUMNS[-1],
+               Column("clear", "")]
+    rows = (_review_row(txn, wins) for txn in rt.repo.review_queue())
+    return _table("reviews", "Review queue", columns, rows,
+                  description="Payments flagged by the fraud rules, oldest first.")
+
+
+def _review_row(txn: Transaction, wins: dict[str, AuctionWin]) -> Row:
+    row = _transaction_row(txn, wins)
+    clear = url_for("admin.clear_review", transaction_id=txn.id)
+    return Row(row.id, {**row.cells, "clear": Cell("Clear", txn.id, post_url=clear)})
+
+
+@bp.post("/reviews/<transaction_id>/clear")
+def clear_review(transaction_id: str) -> Response:
+    """A human looked at the flagged payment and found nothing wrong (audited)."""
+    service_runtime().service.resolve_review(require_admin().id, transaction_id)
+    return redirect(url_for("admin.reviews"), 303)
+
+
+def _transaction_row(txn: Transaction, wins: dict[str, AuctionWin]) -> Row:
+    card = f"{(txn.card_brand or 'card').title()} •••• {txn.card_last4}" if txn.card_last4 else ""
+    return Row(txn.id, {
+        "id": cell(txn.id), "lot": _lot(wins, txn.win_id),
+        "amount": cell(txn.amount, format_money(txn.amount, txn.currency)),
+        "fee": cell(txn.fee, format_money(txn.fee or 0, txn.currency)),
+        "net": cell(txn.net, format_money(txn.net or 0, txn.currency)),
+        "card": cell(txn.card_last4, card),
+        "three_d_secure": cell(txn.three_d_secure_result, txn.three_d_secure_result or "none"),
+        "risk": cell(txn.risk_level, txn.risk_level or ""),
+        "status": cell(txn.status), "review": cell(txn.review_status),
+        "flags": cell(",".join(txn.review_flags), ", ".join(txn.review_flags)),
+        "created": cell(txn.created_at, timestamp_text(txn.created_at)),
+    })
+
+
+# -- webhook inbox ---------------------------------------------------------------------------
+INBOX_STATUSES = ("received", "processed", "failed")
+
+
+@bp.get("/webhooks")
+def webhooks() -> str:
+    rt = service_runtime()
+    columns = [Column("event", "Event", mono=True), Column("type", "Type"),
+               Column("status", "Status", badge=True), Column("attempts", "Attempts"),
+               Column("received", "Received"), Column("error", "Error")]
+    found = rt.repo.list_webhook_events(_status_filter(INBOX_STATUSES), LIMIT)
+    rows = (Row(entry.event_id, {
+        "event": cell(entry.event_id, url=url_for("admin.webhook_event",
+                                                  event_id=entry.event_id)),
+        "type": cell(entry.type), "status": cell(entry.status),
+        "attempts": cell(entry.attempts),
+        "received": cell(entry.received_at, timestamp_text(entry.received_at)),
+        "error": cell(entry.error or ""),
+    }) for entry in found)
+    return _table("webhooks", "Webhook inbox", columns, rows, **_filtering(INBOX_STATUSES))
+
+
+@bp.get("/webhooks/<event_id>")
+def webhook_event(event_id: str) -> str:
+    entry = service_runtime().repo.get_webhook_event(event_id)
+    if entry is None:
+        raise NotFound(f"No such event in the inbox: {event_id}")
+    payload = json.dumps(json.loads(entry.payload), indent=2, sort_keys=True)
+    return render_template("admin/webhook.html", current="webhooks", heading=entry.type,
+                           admin_sections=SECTIONS, entry=entry, payload=payload)
+
+
+@bp.post("/webhooks/<event_id>/replay")
+def replay_webhook(event_id: str) -> Response:
+    """Process a failed delivery again from the stored payload, without waiting for
+    Stripe's next retry. The handlers are idempotent, so this is always safe."""
+    rt = service_runtime()
+    entry = rt.repo.get_webhook_event(event_id)
+    if entry is None:
+        raise NotFound(f"No such event in the inbox: {event_id}")
+    inbox = Inbox(rt.repo, rt.clock)
+    event = json.loads(entry.payload)
+    if inbox.accept(event, entry.payload):
+        _process_again(rt, inbox, event)
+    return redirect(url_for("admin.webhook_event", event_id=event_id), 303)
+
+
+def _process_again(rt: ServiceRuntime, inbox: Inbox, event: dict[str, Any]) -> None:
+    try:
+        rt.service.handle_event(event)
+    except Exception as error:
+        log.exception("replay of webhook %s failed", event["id"])
+        inbox.failed(event["id"], f"{type(error).__name__}: {error}")
+    else:
+        inbox.processed(event["id"])
+
+
+# -- audit log, alerts, security events, mail ------------------------------------------------
+@bp.get("/audit")
+def audit() -> str:
+    columns = [Column("at", "When"), Column("actor", "Who"), Column("action", "Action"),
+               Column("subject", "Subject", mono=True), Column("changes", "Changes")]
+    entries = service_runtime().repo.list_audit(LIMIT)
+    rows = (Row(f"{entry.subject_type}:{entry.subject_id}:{entry.at}:{number}", {
+        "at": cell(entry.at, timestamp_text(entry.at)), "actor": cell(entry.actor),
+        "action": cell(entry.action),
+        "subject": cell(entry.subject_id, f"{entry.subject_type} {entry.subject_id}"),
+        "changes": cell(entry.action, _changes(entry)),
+    }) for number, entry in enumerate(entries))
+    return _table("audit", "Audit log", columns, rows)
+
+
+def _changes(entry: AuditEntry) -> str:
+    return "; ".join(f"{key}: {_short(old)} → {_short(new)}"
+                     for key, (old, new) in entry.changed_fields().items()
+                     if key != "updated_at")
+
+
+def _short(value: Any) -> str:
+    text = "—" if value is None else str(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+@bp.get("/alerts")
+def alerts() -> str:
+    columns = [Column("at", "When"), Column("severity", "Severity", badge=True),
+               Column("kind", "Kind"), Column("message", "Message"),
+               Column("subject", "Subject", mono=True)]
+    found = service_runtime().repo.list_alerts(LIMIT)
+    rows = (Row(f"{alert.kind}:{alert.at}:{number}", {
+        "at": cell(alert.at, timestamp_text(alert.at)), "severity": cell(alert.severity),
+        "kind": cell(alert.kind), "message": cell(alert.message),
+        "subject": cell(alert.subject_id or ""),
+    }) for number, alert in enumerate(found))
+    return _table("alerts", "Alerts", columns, rows)
+
+
+@bp.get("/security")
+def security() -> str:
+    columns = [Column("at", "When"), Column("kind", "Kind"), Column("detail", "Detail"),
+               Column("remote", "From", mono=True)]
+    found = service_runtime().repo.list_security_events(LIMIT)
+    rows = (Row(str(event["id"]), {
+        "at": cell(event["at"], timestamp_text(event["at"])), "kind": cell(event["kind"]),
+        "detail": cell(event["detail"]), "remote": cell(event["remote_addr"]),
+    }) for event in found)
+    return _table("security", "Security events", columns, rows,
+                  description="Webhook deliveries refused before they were stored.")
+
+
+@bp.get("/mail")
+def mail() -> str:
+    columns = [Column("to", "To"), Column("subject", "Subject"),
+               Column("status", "Status", badge=True), Column("attempts", "Attempts"),
+               Column("receipt", "Receipt", mono=True)]
+    found = service_runtime().repo.list_mail(None, LIMIT)
+    rows = (Row(str(queued.id), {
+        "to": cell(queued.to), "subject": cell(queued.subject), "status": cell(queued.status),
+        "attempts": cell(queued.attempts), "receipt": cell(queued.receipt_order_id or ""),
+    }) for queued in found)
+    return _table("mail", "Emails", columns, rows)
+
+
+def _filtering(statuses: tuple[str, ...]) -> dict[str, Any]:
+    """The status filter buttons, and which one is on ("All" when none is)."""
+    return {"filters": [("", "All"), *((status, status.title()) for status in statuses)],
+            "active_filter": _status_filter(statuses) or ""}
+

@@ -1,0 +1,121 @@
+"""One error handler for the whole service.
+
+Every refusal, whether raised by ``PaymentService`` (``PaymentRefused``) or by the web
+layer itself (``WebError``), is answered with the same body,
+``{"error": {"code": ..., "message": ...}}``, and its own HTTP status. Browser pages get
+the same code and message rendered as HTML; an anonymous browser is sent to the login
+page instead of seeing a 401.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+log = logging.getLogger("simulator.service.web")
+
+PAGE_BLUEPRINTS = ("pages", "admin")
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class WebError(Exception):
+    """A refusal decided by the web layer (authentication, input shape)."""
+
+    def __init__(self, code: str, http_status: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+        self.message = message
+
+
+class Unauthenticated(WebError):
+    def __init__(self, message: str = "Sign in to continue.") -> None:
+        super().__init__("unauthenticated", 401, message)
+
+
+class Forbidden(WebError):
+    def __init__(self, message: str = "You are not allowed to see this page.") -> None:
+        super().__init__("forbidden", 403, message)
+
+
+class InvalidRequest(WebError):
+    def __init__(self, message: str) -> None:
+        super().__init__("invalid_request", 400, message)
+
+
+class NotFound(WebError):
+    def __init__(self, message: str) -> None:
+        super().__init__("not_found", 404, message)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(code: str, http_status: int, message: str) -> Response:
+    """The JSON answer, or the HTML page when a browser page asked."""
+    if request.blueprint in PAGE_BLUEPRINTS:
+        if http_status == 401:
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        html = render_template("error.html", code=code, message=message, status=http_status)
+        return Response(html, status=http_status, mimetype="text/html")
+    response = jsonify(error_body(code, message))
+    response.status_code = http_status
+    return response
+
+
+def install(app: Flask) -> None:
+    """Register the handlers; ``PaymentRefused`` comes from the payment core."""
+    from simulator.service.adapters.errors import PaymentsUnavailable, StripeRejected
+    from simulator.service.payments import PaymentRefused
+
+    app.register_error_handler(WebError, _web_error)
+    app.register_error_handler(PaymentRefused, _payment_refused)
+    app.register_error_handler(PaymentsUnavailable, _payment_refused)
+    app.register_error_handler(StripeRejected, _stripe_rejected)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _web_error(error: WebError) -> Response:
+    return error_response(error.code, error.http_status, error.message)
+
+
+def _payment_refused(error: Any) -> Response:
+    response = error_response(error.code, error.http_status, error.message)
+    if error.http_status == 503:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def _stripe_rejected(error: Any) -> Response:
+    """Stripe refused a request we built: our bug, not the buyer's; details go to the log."""
+    log.error("Stripe rejected a request: %s (request %s)", error, error.request_id)
+    return error_response("payment_provider_error", 502,
+                          "The payment provider refused the request. Please try again later.")
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status == 413:
+        log.warning("request body too large: %s %s from %s (Content-Length %s)",
+                    request.method, request.path, request.remote_addr, request.content_length)
+    code = _HTTP_CODES.get(status, "http_error")
+    return error_response(code, status, error.description or error.name)
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response("internal_error", 500, "Something went wrong on our side.")

@@ -1,0 +1,73 @@
+"""What the blueprints reach through ``current_app``: the config, the clock and the
+collaborators ``create_app`` wired together. Nothing here is global to the process."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from simulator.common.clock import Clock
+from simulator.service.config import ServiceConfig
+
+if TYPE_CHECKING:
+    from simulator.service.adapters.receipts import ReceiptStore
+    from simulator.service.adapters.repositories import Repository
+    from simulator.service.adapters.stripe_gateway import StripeGateway
+    from simulator.service.payments import PaymentService
+
+EXTENSION = "payment_service"
+
+
+class ClockOffsetFile:
+    """The service clock's offset kept in a small file beside the database, so that every
+    gunicorn worker and the scheduler agree after ``POST /_test/clock/advance`` (the
+    sandbox keeps its offset in SQLite for the same reason). Test mode only."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def read(self) -> float:
+        try:
+            return float(json.loads(self.path.read_text())["offset_seconds"])
+        except (FileNotFoundError, ValueError, KeyError):
+            return 0.0
+
+    def advance(self, seconds: float) -> float:
+        offset = self.read() + seconds
+        partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"offset_seconds": offset}))
+        partial.replace(self.path)  # atomic: readers see the old or the new offset
+        return offset
+
+
+@dataclass
+class ServiceRuntime:
+    config: ServiceConfig
+    clock: Clock
+    repo: Repository
+    service: PaymentService
+    gateway: StripeGateway
+    receipts: ReceiptStore
+    webhook_secret: str | None
+    webhook_endpoint_id: str | None = None  # the endpoint this process registered
+    clock_offset: ClockOffsetFile | None = None
+
+    def advance_clock(self, seconds: float) -> None:
+        if self.clock_offset is not None:
+            self.clock_offset.advance(seconds)
+        else:
+            self.clock.advance(seconds)
+
+
+def service_runtime() -> ServiceRuntime:
+    rt: ServiceRuntime = current_app.extensions[EXTENSION]
+    return rt
+
+
+def attach(app: Any, rt: ServiceRuntime) -> None:
+    app.extensions[EXTENSION] = rt

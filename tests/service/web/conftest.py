@@ -1,0 +1,113 @@
+"""The service's Flask app over a real SQLite repository, with a fake PaymentService,
+and test clients for an API caller, a signed-in browser and nobody."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+from web_support import (
+    ADMIN,
+    ALICE,
+    BOB,
+    LOT_17,
+    LOT_18,
+    NOW,
+    WEBHOOK_SECRET,
+    FakePaymentService,
+    csrf,
+)
+
+from harness.service import service_config
+from simulator.common.clock import Clock
+from simulator.service.adapters.repositories import Repository
+from simulator.service.app import create_app
+from simulator.service.config import ServiceConfig
+from simulator.service.domain.user import User
+
+UNREACHABLE_STRIPE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def frozen_time() -> Iterator[None]:
+    with freeze_time(dt.datetime.fromtimestamp(NOW, tz=dt.UTC)):
+        yield
+
+
+@pytest.fixture
+def config(tmp_path: object) -> ServiceConfig:
+    return service_config(str(tmp_path), UNREACHABLE_STRIPE,
+                          stripe_webhook_secret=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+def repo(config: ServiceConfig) -> Iterator[Repository]:
+    repository = Repository(config.db_path)
+    with repository.transaction():
+        for user in (ALICE, BOB, ADMIN):
+            repository.add_user(user)
+        repository.add_win(LOT_17)
+        repository.add_win(LOT_18)
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def service() -> FakePaymentService:
+    return FakePaymentService()
+
+
+@pytest.fixture
+def app(config: ServiceConfig, repo: Repository, service: FakePaymentService) -> Flask:
+    flask_app = create_app(config, clock=Clock(), service=service)  # type: ignore[arg-type]
+    flask_app.testing = True
+    return flask_app
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def api_as(app: Flask) -> Callable[[User], FlaskClient]:
+    def make(user: User) -> FlaskClient:
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {user.api_token}"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def browser_as(app: Flask) -> Callable[[User], FlaskClient]:
+    """A browser that chose ``user`` on the login page (session cookie + CSRF token)."""
+
+    def make(user: User) -> FlaskClient:
+        client = app.test_client()
+        client.get("/payments/login")
+        answer = client.post("/payments/login",
+                             data={"user_id": user.id, "csrf_token": csrf(client)})
+        assert answer.status_code == 303, answer.text
+        return client
+
+    return make
+
+
+@pytest.fixture
+def alice(browser_as: Callable[[User], FlaskClient]) -> FlaskClient:
+    return browser_as(ALICE)
+
+
+@pytest.fixture
+def admin(browser_as: Callable[[User], FlaskClient]) -> FlaskClient:
+    return browser_as(ADMIN)
+
+
+@pytest.fixture
+def bob(browser_as: Callable[[User], FlaskClient]) -> FlaskClient:
+    return browser_as(BOB)
