@@ -63,6 +63,35 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     webhooks.add_argument("--source", choices=("payment", "customer"), default="payment")
     webhooks.set_defaults(bench_run=_run_webhooks)
 
+    service = sub.add_parser(
+        "service", help="the payment service: checkout create, webhook intake, window precision",
+        description="Start a sandbox and the payment service (gunicorn, test mode) on loopback,"
+        " seed wins straight into its database, and measure checkout create (new wins, then"
+        " double clicks), signed webhooks (new, duplicate, mixed) against a bare Flask"
+        " endpoint served the same way, and how precisely payment windows close.",
+    )
+    service.add_argument("--concurrency", type=int, default=8, help="client connections")
+    service.add_argument("--duration", type=float, default=10.0,
+                         help="seconds measured per load")
+    service.add_argument("--warmup", type=float, default=1.0, help="seconds not measured")
+    service.add_argument("--wins", type=int, default=2000,
+                         help="wins seeded for the new-win creates (one create each)")
+    service.add_argument("--workers", type=int, default=2,
+                         help="service (and bare Flask) worker processes")
+    service.add_argument("--threads", type=int, default=4, help="threads per worker")
+    service.add_argument("--sandbox", default="2x4", metavar="WORKERSxTHREADS",
+                         help="the sandbox the service talks to")
+    service.add_argument("--duplicate-pool", type=int, default=200,
+                         help="events delivered once, then again as duplicates")
+    service.add_argument("--duplicate-share", type=float, default=0.5,
+                         help="share of duplicates in the mixed webhook load")
+    service.add_argument("--window-wins", type=int, default=20,
+                         help="payment windows timed as they close, one per second")
+    service.add_argument("--workdir", default=None, help="where the servers keep their files")
+    service.add_argument("--keep-files", action="store_true")
+    service.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    service.set_defaults(bench_run=_run_service)
+
     seed = sub.add_parser("seed", help="bulk-insert objects into a sandbox's SQLite file")
     seed.add_argument("--db", required=True)
     seed.add_argument("--objects", type=int, required=True)
@@ -113,6 +142,31 @@ def _run_webhooks(args: argparse.Namespace) -> int:
             server.stop()
     print(f"sandbox {args.start}: {result.summary()}")
     return 0
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    """Exit 1 when requests failed or the database was left wrong; missed goals are
+    figures, not failures."""
+    from simulator.bench.sandbox import SandboxSpec
+    from simulator.bench.service import (
+        ServiceBenchPlan,
+        as_json,
+        format_report,
+        run_service_bench,
+    )
+
+    sandbox = SandboxSpec.parse(args.sandbox)
+    log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
+    plan = ServiceBenchPlan(
+        concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
+        wins=args.wins, workers=args.workers, threads=args.threads,
+        sandbox_workers=sandbox.workers, sandbox_threads=sandbox.threads,
+        duplicate_pool=args.duplicate_pool, duplicate_share=args.duplicate_share,
+        window_wins=args.window_wins, workdir=args.workdir, keep_files=args.keep_files, log=log,
+    )
+    report = run_service_bench(plan)
+    print(as_json(report) if args.json else "\n" + format_report(report))
+    return 1 if report.broken else 0
 
 
 def _run_seed(args: argparse.Namespace) -> int:

@@ -19,6 +19,8 @@ def _sandbox_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=3, help="worker processes")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker (1: gunicorn's sync workers, the fastest here)")
+    parser.add_argument("--merchant-name", default="Sandbox merchant",
+                        help="the business name the hosted checkout page shows")
     parser.add_argument("--fsync", action="store_true",
                         help="make SQLite wait for the disk on commit (survives power cuts)")
     parser.add_argument("--public-url", default=None,
@@ -31,7 +33,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     from simulator.sandbox.runtime import SandboxConfig
 
     config = SandboxConfig(db_path=args.db, public_url=args.public_url, run_ticker=True,
-                           fsync=args.fsync)
+                           fsync=args.fsync, merchant_name=args.merchant_name)
     # Create the schema once before forking, so workers never race to create it.
     create_app(SandboxConfig(db_path=args.db))
     print(f"Stripe sandbox on http://{args.host}:{args.port} (db {args.db})", flush=True)

@@ -21,6 +21,7 @@ from harness.service import wait_service_healthy
 from simulator.cli.command import Command
 
 DEMO_KEY = "sk_test_demo_local_sandbox"
+MERCHANT_NAME = "Lot & Hammer Auctions"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
                 str(args.sandbox_port),
                 "--db",
                 str(data_dir / "sandbox.sqlite3"),
+                "--merchant-name",
+                MERCHANT_NAME,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
