@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from simulator.sandbox.cards import luhn_valid
+
 # Countries whose Checkout form asks for a postal code.
 POSTAL_CODE_COUNTRIES = frozenset({"US", "GB", "CA", "AU", "NZ", "IE"})
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -35,16 +37,6 @@ class CardInput:
 
 def digits(value: str) -> str:
     return re.sub(r"\D", "", value or "")
-
-
-def luhn_valid(number: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def expected_length(number: str) -> tuple[int, int]:
