@@ -164,6 +164,9 @@ def _run_service(args: argparse.Namespace) -> int:
         duplicate_pool=args.duplicate_pool, duplicate_share=args.duplicate_share,
         window_wins=args.window_wins, workdir=args.workdir, keep_files=args.keep_files, log=log,
     )
+    if plan.problems():
+        print("; ".join(plan.problems()), file=sys.stderr)
+        return 2
     report = run_service_bench(plan)
     print(as_json(report) if args.json else "\n" + format_report(report))
     return 1 if report.broken else 0
@@ -182,5 +185,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     return int(args.bench_run(args) or 0)
 
 
-BENCH = Command("bench", "Load benchmarks of the sandbox and other Stripe-compatible servers.",
+BENCH = Command("bench", "Load benchmarks of the sandbox, other Stripe-compatible servers and"
+                " the payment service.",
                 _configure, _dispatch)
