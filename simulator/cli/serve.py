@@ -23,6 +23,8 @@ def serve(app_factory: Any, host: str, port: int, workers: int, threads: int) ->
             self.cfg.set("loglevel", "warning")
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("timeout", 120)
+            # Long GET URLs (many expand[] and filters) get Stripe-shaped errors, not 414 pages.
+            self.cfg.set("limit_request_line", 8190)
 
         def load(self) -> Flask:
             return app_factory()
