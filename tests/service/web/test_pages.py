@@ -129,6 +129,8 @@ def test_a_paid_payment_links_its_receipt(alice: FlaskClient,
     page = alice.get("/payments/sessions/ps_win_17_1").text
     assert 'href="/payments/receipts/ord_17.pdf"' in page
     assert "data-poll-url" not in page
+    assert 'data-testid="window-countdown"' not in page  # nothing left to pay
+    assert 'data-testid="attempts-left"' not in page
 
 
 def test_retry_from_the_status_page_goes_to_the_new_checkout(
