@@ -1,0 +1,54 @@
+"""What the payment service needs of the outside world: Stripe, SMTP, the receipt store
+and the receipt renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.transaction import Transaction
+from simulator.service.domain.user import User
+
+if TYPE_CHECKING:
+    from simulator.service.adapters.stripe_gateway import CheckoutSessionInfo, PaymentDetails
+
+
+class Gateway(Protocol):
+    """What the service needs of ``StripeGateway``."""
+
+    def create_checkout_session(
+        self, *, idempotency_key: str, amount: int, currency: str, description: str,
+        customer_email: str | None, success_url: str, cancel_url: str, expires_at: int,
+        metadata: Mapping[str, str], request_three_d_secure: bool,
+    ) -> CheckoutSessionInfo: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo: ...
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo: ...
+
+    def payment_details(self, payment_intent_id: str) -> PaymentDetails: ...
+
+
+class MailSender(Protocol):
+    def send(self, to: str, subject: str, text: str,
+             attachments: Sequence[tuple[str, bytes, str]] = ()) -> Any: ...
+
+
+class Receipts(Protocol):
+    """The receipt store: PDFs by order id."""
+
+    def save(self, order_id: str, pdf: bytes) -> str: ...
+
+    def load(self, order_id: str) -> bytes | None: ...
+
+
+ReceiptRenderer = Callable[[AuctionWin, Transaction, str, User, str], bytes]
+
+
+def render_pdf_receipt(win: AuctionWin, txn: Transaction, order_id: str, buyer: User,
+                       merchant_name: str) -> bytes:
+    """The real PDF (fpdf2, imported only when a receipt is made)."""
+    from simulator.service.adapters.receipts import receipt_for, render_receipt
+
+    return render_receipt(receipt_for(win, txn, order_id, buyer, merchant_name))

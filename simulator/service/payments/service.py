@@ -1,0 +1,107 @@
+"""``PaymentService``: the one entry point of the payment rules, for the web layer, the
+job ticker and the tests. Its methods delegate to the modules of this package, passing
+the collaborators as one ``PaymentContext``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+
+from simulator.common.clock import Clock
+from simulator.common.ids import IdGenerator, default_ids
+from simulator.service.adapters.repositories import Repository
+from simulator.service.config import ServiceConfig
+from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.audit import SYSTEM, user_actor
+from simulator.service.domain.fraud import FraudCheck
+from simulator.service.domain.retry import RetryPolicy
+from simulator.service.domain.three_d_secure import ThreeDSecurePolicy
+from simulator.service.domain.transaction import Transaction
+from simulator.service.payments import checkout, events, jobs, views
+from simulator.service.payments.checkout import CheckoutStarted
+from simulator.service.payments.context import PaymentContext
+from simulator.service.payments.errors import PaymentRefused
+from simulator.service.payments.ports import (
+    Gateway,
+    MailSender,
+    ReceiptRenderer,
+    Receipts,
+    render_pdf_receipt,
+)
+from simulator.service.payments.views import PaymentStatusView
+from simulator.service.scheduler import CLOSE_WINDOW, Scheduler
+
+
+class PaymentService:
+    def __init__(self, repo: Repository, gateway: Gateway, clock: Clock,
+                 config: ServiceConfig, mailer: MailSender | None, receipts: Receipts, *,
+                 ids: IdGenerator | None = None, render_receipt: ReceiptRenderer | None = None,
+                 scheduler: Scheduler | None = None) -> None:
+        self.repo = repo
+        self.gateway = gateway
+        self.clock = clock
+        self.config = config
+        self.mailer = mailer
+        self.receipts = receipts
+        self.ids = ids or default_ids
+        self.render_receipt = render_receipt or render_pdf_receipt
+        self.policy = RetryPolicy(config.max_retries, config.payment_window_hours)
+        self.three_d_secure = ThreeDSecurePolicy(dict(config.three_d_secure_thresholds))
+        self.fraud = FraudCheck(self.three_d_secure)
+        self.scheduler = scheduler or Scheduler(repo, clock)
+        self._context = PaymentContext(
+            repo=self.repo, gateway=self.gateway, clock=self.clock, config=self.config,
+            mailer=self.mailer, receipts=self.receipts, ids=self.ids,
+            render_receipt=self.render_receipt, policy=self.policy,
+            three_d_secure=self.three_d_secure, fraud=self.fraud, scheduler=self.scheduler)
+        jobs.register_jobs(self._context)
+
+    # == the buyer's side ==================================================================
+    def record_win(self, win: AuctionWin) -> None:
+        """An auction ended: the win and its window's closing job, in one transaction."""
+        ctx = self._context
+        with self.repo.transaction():
+            self.repo.add_win(win)
+            ctx.audit(SYSTEM, "win.recorded", "win", win.id, None, asdict(win))
+            self.scheduler.schedule(CLOSE_WINDOW, win.id, ctx.window(win).closes_at)
+
+    def start_checkout(self, buyer_id: str, auction_id: str) -> CheckoutStarted:
+        return checkout.start_checkout(self._context, buyer_id, auction_id)
+
+    def retry(self, buyer_id: str, payment_session_id: str) -> CheckoutStarted:
+        return checkout.retry(self._context, buyer_id, payment_session_id)
+
+    def status(self, viewer_id: str, payment_session_id: str) -> PaymentStatusView:
+        return views.status(self._context, viewer_id, payment_session_id)
+
+    def confirm_return(self, checkout_session_id: str,
+                       viewer_id: str | None = None) -> PaymentStatusView:
+        return checkout.confirm_return(self._context, checkout_session_id, viewer_id)
+
+    def resolve_review(self, admin_id: str, transaction_id: str) -> Transaction:
+        """An admin looked at a flagged payment and cleared it."""
+        admin = self.repo.get_user(admin_id)
+        if admin is None or not admin.is_admin:
+            raise PaymentRefused("forbidden", 403, "Only an administrator can clear a review.")
+        with self.repo.transaction():
+            txn = self.repo.get_transaction(transaction_id)
+            if txn is None:
+                raise PaymentRefused("not_found", 404, f"No such transaction: {transaction_id}")
+            cleared = Transaction(**{**asdict(txn), "review_status": "cleared",
+                                     "review_flags": txn.review_flags})
+            self.repo.save_transaction(cleared)
+            self._context.audit(user_actor(admin_id), "transaction.review_cleared",
+                                "transaction", txn.id, txn.snapshot(), cleared.snapshot())
+        return cleared
+
+    # == Stripe's side and the clock's =====================================================
+    def handle_event(self, event: Mapping[str, Any]) -> None:
+        """Dispatch a verified Stripe event; raises when the work could not be done."""
+        events.handle_event(self._context, event)
+
+    def run_due_jobs(self, now: float | None = None) -> int:
+        return self.scheduler.run_due(now)
+
+    def _cancel_order(self, win: AuctionWin) -> list[int | None]:
+        return jobs.cancel_order(self._context, win)
