@@ -9,28 +9,18 @@ The status machine (https://docs.stripe.com/payments/paymentintents/lifecycle)::
         -> requires_payment_method  declined (last_payment_error, a failed charge)
     any of the first four, requires_capture or processing -> canceled
 
-Confirmation is :func:`confirm_with_payment_method`, a function of a PaymentIntent and a
-PaymentMethod that every entry point shares (the API's ``confirm``, ``create`` with
-``confirm=true``, the 3-D Secure page through :func:`complete_three_d_secure`, and hosted
-checkout). A decline is recorded (failed charge, ``last_payment_error``, events) and then
-returned as the CardError that the API answers with 402; the request's transaction
-commits that record, as Stripe's does.
+Confirmation, shared by every entry point, and the 3-D Secure challenge live in
+:mod:`.payment_confirmation`; this module reads the parameters, keeps the object and
+re-exports the confirmation names (``Attempt``, ``confirm_payment``, ...) its callers use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Literal
 
-from simulator.sandbox import cards, versions
-from simulator.sandbox.errors import (
-    DOC_URL,
-    CardError,
-    InvalidRequestError,
-    parameter_unknown,
-    resource_missing,
-)
+from simulator.sandbox import versions
+from simulator.sandbox.errors import InvalidRequestError, parameter_unknown
 from simulator.sandbox.params import Params, apply_metadata, invalid_enum
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources.balance_transaction import format_amount
@@ -45,8 +35,22 @@ from simulator.sandbox.resources.base import (
 )
 from simulator.sandbox.resources.common import read_shipping
 from simulator.sandbox.resources.customer import Customer
+from simulator.sandbox.resources.payment_confirmation import (
+    CONFIRMABLE,
+    check_usable,
+    complete_authentication,
+    confirm_payment,
+    read_attempt,
+)
+from simulator.sandbox.resources.payment_confirmation import Attempt as Attempt
+from simulator.sandbox.resources.payment_confirmation import Gate as Gate
+from simulator.sandbox.resources.payment_confirmation import (
+    authentication_gate as authentication_gate,
+)
+from simulator.sandbox.resources.payment_confirmation import (
+    confirm_with_payment_method as confirm_with_payment_method,
+)
 from simulator.sandbox.resources.payment_method import (
-    CONSUMED_MESSAGE,
     PaymentMethod,
     build_payment_method,
     resolve_payment_method,
@@ -61,9 +65,6 @@ Status = Literal[
     "canceled",
     "succeeded",
 ]
-CONFIRMABLE: tuple[Status, ...] = (
-    "requires_payment_method", "requires_confirmation", "requires_action"
-)
 UPDATABLE = CONFIRMABLE
 CANCELABLE: tuple[Status, ...] = (
     "requires_payment_method", "requires_capture", "requires_confirmation", "requires_action",
@@ -84,28 +85,6 @@ MINIMUM_AMOUNTS = {
     "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
     "sek": 300, "sgd": 50, "thb": 1000,
 }
-
-MISSING_PAYMENT_METHOD = (
-    "You cannot confirm this PaymentIntent because it's missing a payment method. You can"
-    " either update the PaymentIntent with a payment method and then confirm it again, or"
-    " confirm it again directly with a payment method or ConfirmationToken."
-)
-AUTHENTICATION_FAILED = (
-    "The provided PaymentMethod has failed authentication. You can provide"
-    " payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent"
-    " again."
-)
-RETURN_URL_REQUIRED = (
-    "A `return_url` must be specified because this Payment Intent is configured to"
-    " automatically accept the payment methods enabled in the Dashboard, some of which may"
-    " require a full page redirect to succeed. If you do not want to accept redirect-based"
-    " payment methods, set `automatic_payment_methods[enabled]` to `true` and"
-    " `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and"
-    " Payment Intents."
-)
-CONFIRM_ONLY_PARAMS = ("return_url", "off_session", "error_on_requires_action", "mandate_data")
-
-
 @register
 @dataclass(kw_only=True)
 class PaymentIntent(StripeObject):
@@ -225,33 +204,21 @@ class PaymentIntent(StripeObject):
             data["allowed_payment_method_types"] = self.allowed_payment_method_types
         return data
 
+    def unexpected_state(self, ctx: Ctx, message: str, param: str | None = None
+                         ) -> InvalidRequestError:
+        """Code ``payment_intent_unexpected_state``; Stripe's error carries the
+        PaymentIntent, as its card errors do."""
+        return InvalidRequestError(message, code="payment_intent_unexpected_state",
+                                   param=param, extra={"payment_intent": self.serialize(ctx)})
+
 
 # -- wrong-state errors (code payment_intent_unexpected_state) --------------------------
-def _unexpected_state(ctx: Ctx, pi: PaymentIntent, message: str, param: str | None = None
-                      ) -> InvalidRequestError:
-    """Stripe's error carries the PaymentIntent, as its card errors do."""
-    return InvalidRequestError(message, code="payment_intent_unexpected_state", param=param,
-                               extra={"payment_intent": pi.serialize(ctx)})
-
-
-def _cannot_confirm(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
-    if pi.status == "succeeded":
-        return _unexpected_state(ctx, pi, "You cannot confirm this PaymentIntent because it has"
-                                 " already succeeded after being previously confirmed.")
-    return _unexpected_state(
-        ctx, pi,
-        f"You cannot confirm this PaymentIntent because it has a status of {pi.status}. Only a"
-        " PaymentIntent with one of the following statuses may be confirmed:"
-        f" {', '.join(CONFIRMABLE)}.",
-    )
-
-
 def _cannot_capture(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
     if pi.status == "succeeded":
-        return _unexpected_state(ctx, pi, "This PaymentIntent could not be captured because it"
-                                 " has already been captured.")
-    return _unexpected_state(
-        ctx, pi,
+        return pi.unexpected_state(ctx, "This PaymentIntent could not be captured because it"
+                                    " has already been captured.")
+    return pi.unexpected_state(
+        ctx,
         f"This PaymentIntent could not be captured because it has a status of {pi.status}."
         " Only a PaymentIntent with one of the following statuses may be captured:"
         " requires_capture.",
@@ -259,8 +226,8 @@ def _cannot_capture(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
 
 
 def _cannot_cancel(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
-    return _unexpected_state(
-        ctx, pi,
+    return pi.unexpected_state(
+        ctx,
         f"You cannot cancel this PaymentIntent because it has a status of {pi.status}. Only a"
         " PaymentIntent with one of the following statuses may be canceled:"
         f" {', '.join(CANCELABLE)}.",
@@ -268,8 +235,8 @@ def _cannot_cancel(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
 
 
 def _cannot_update(ctx: Ctx, pi: PaymentIntent, name: str) -> InvalidRequestError:
-    return _unexpected_state(
-        ctx, pi,
+    return pi.unexpected_state(
+        ctx,
         f"This PaymentIntent's {name} could not be updated because it has a status of"
         f" {pi.status}. You may only update the {name} of a PaymentIntent with one of the"
         f" following statuses: {', '.join(UPDATABLE)}.",
@@ -387,38 +354,6 @@ def _read_payment_method(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool]
     return None
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """How one confirmation is made (not stored on the PaymentIntent)."""
-
-    off_session: bool = False
-    error_on_requires_action: bool = False
-
-
-def _read_attempt(ctx: Ctx, pi: PaymentIntent, params: Params, *, confirming: bool,
-                  creating: bool = False) -> Attempt:
-    if creating and not confirming:
-        for name in CONFIRM_ONLY_PARAMS:
-            if params.peek(name) is not None:
-                raise InvalidRequestError(
-                    f"The parameter `{name}` cannot be passed when creating a PaymentIntent"
-                    " unless `confirm` is set to true.", param=name)
-    if (return_url := params.string("return_url")) is not None:
-        pi.return_url = return_url
-    if (token := params.string("confirmation_token")) is not None:
-        raise resource_missing("confirmation_token", token, "confirmation_token")
-    for ignored in ("mandate_data", "mandate", "radar_options"):
-        params.raw(ignored)
-    params.boolean("use_stripe_sdk")
-    off_session = params.string("off_session")
-    if off_session not in (None, "true", "false", "one_off", "recurring"):
-        raise InvalidRequestError(f"Invalid off_session: {off_session}", param="off_session")
-    return Attempt(
-        off_session=off_session not in (None, "false"),
-        error_on_requires_action=bool(params.boolean("error_on_requires_action")),
-    )
-
-
 # -- create, retrieve, update, list -----------------------------------------------------
 def _new_payment_intent(ctx: Ctx, amount: int, currency: str) -> PaymentIntent:
     pi_id = f"pi_3{ctx.ids.sortable(23)}"
@@ -450,10 +385,10 @@ def create_payment_intent(ctx: Ctx, params: Params) -> PaymentIntent:
     _read_method_types(ctx, pi, params)
     payment = _read_payment_method(ctx, params)
     confirm = bool(params.boolean("confirm"))
-    attempt = _read_attempt(ctx, pi, params, confirming=confirm, creating=True)
+    attempt = read_attempt(ctx, pi, params, confirming=confirm, creating=True)
     params.finish()
     if payment is not None:
-        _check_usable(pi, payment[0])
+        check_usable(pi, payment[0])
         pi.payment_method = payment[0].id
         pi.status = "requires_confirmation"
     ctx.emit("payment_intent.created", pi)
@@ -515,30 +450,14 @@ def _update_customer(ctx: Ctx, pi: PaymentIntent, params: Params) -> None:
 
 def _use_payment_method(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, fresh: bool) -> None:
     """A new PaymentMethod puts the PaymentIntent back to ``requires_confirmation``."""
-    _check_usable(pi, pm)
+    check_usable(pi, pm)
     if fresh:
         save(ctx, pm)
     pi.payment_method = pm.id
     pi.status = "requires_confirmation"
 
 
-# -- confirmation -----------------------------------------------------------------------
-def _check_usable(pi: PaymentIntent, pm: PaymentMethod) -> None:
-    """A customer's PaymentMethod pays only that customer's PaymentIntents; one used
-    without a customer, or detached, never pays again."""
-    if pm.consumed:
-        raise InvalidRequestError(CONSUMED_MESSAGE, param="payment_method")
-    if pm.customer is not None and pi.customer is None:
-        raise InvalidRequestError(
-            f"The `payment_method` parameter supplied {pm.id} belongs to the Customer"
-            f" {pm.customer}. Please include the Customer in the `customer` parameter on the"
-            " PaymentIntent.", param="payment_method")
-    if pm.customer is not None and pm.customer != pi.customer:
-        raise InvalidRequestError(
-            f"The customer does not have a payment method with the ID {pm.id}. The payment"
-            " method must be attached to the customer.", param="payment_method")
-
-
+# -- confirmation (the machinery is in payment_confirmation) ----------------------------
 def confirm_payment_intent(ctx: Ctx, pi: PaymentIntent, params: Params) -> PaymentIntent:
     """``POST /v1/payment_intents/{id}/confirm``: read the confirmation's parameters, then
     confirm (raising the CardError of a decline after recording it)."""
@@ -547,232 +466,16 @@ def confirm_payment_intent(ctx: Ctx, pi: PaymentIntent, params: Params) -> Payme
     _read_details(pi, details)
     details.finish()
     _read_payment_options(pi, params)
-    attempt = _read_attempt(ctx, pi, params, confirming=True)
+    attempt = read_attempt(ctx, pi, params, confirming=True)
     params.finish()
     return confirm_payment(ctx, pi, payment, attempt)
 
 
-def confirm_payment(ctx: Ctx, pi: PaymentIntent, payment: tuple[PaymentMethod, bool] | None,
-                    attempt: Attempt) -> PaymentIntent:
-    """Confirm with ``payment`` (a PaymentMethod and whether it is new and unsaved) or
-    the one already on ``pi``; saves both and raises the CardError of a decline. Every
-    entry point (the API, the hosted checkout page) confirms through here."""
-    if pi.status not in CONFIRMABLE:
-        raise _cannot_confirm(ctx, pi)
-    if payment is None and pi.payment_method is None:
-        raise _unexpected_state(ctx, pi, MISSING_PAYMENT_METHOD)
-    if payment is None:
-        assert pi.payment_method is not None
-        payment = (load(ctx, PaymentMethod, pi.payment_method, "payment_method"), False)
-    pm, fresh = payment
-    _check_usable(pi, pm)
-    if pi.return_url_required and pi.return_url is None and not attempt.off_session:
-        raise InvalidRequestError(RETURN_URL_REQUIRED)
-    before = None if fresh else pm.state()
-    failure = confirm_with_payment_method(ctx, pi, pm, attempt)
-    save(ctx, pi)
-    if fresh or pm.state() != before:
-        save(ctx, pm)
-    if failure is not None:
-        raise failure
-    return pi
-
-
-class Gate(Enum):
-    """Where 3-D Secure leaves a confirmation (https://docs.stripe.com/payments/3d-secure)."""
-
-    PROCEED = "proceed"
-    CHALLENGE = "challenge"
-    FRICTIONLESS = "frictionless"
-    AUTHENTICATED = "authenticated"
-    OFF_SESSION_REFUSED = "off_session_refused"
-    ATTEMPT_ERROR = "attempt_error"
-
-
-def authentication_gate(pi: PaymentIntent, pm: PaymentMethod, attempt: Attempt) -> Gate:
-    """Cards that require 3DS ask for it on session and are declined off session unless
-    set up; any supporting card asks when ``request_three_d_secure`` is ``any`` or
-    ``challenge`` (https://docs.stripe.com/payments/3d-secure/authentication-flow)."""
-    three_ds = pm.profile().three_ds
-    if pi.authenticated_with == pm.id:
-        return Gate.AUTHENTICATED
-    if three_ds is cards.ThreeDS.FRICTIONLESS:
-        return Gate.FRICTIONLESS
-    if attempt.off_session:
-        refused = three_ds is cards.ThreeDS.REQUIRED or (
-            three_ds is cards.ThreeDS.REQUIRED_UNLESS_SET_UP and pm.customer is None)
-        return Gate.OFF_SESSION_REFUSED if refused else Gate.PROCEED
-    if three_ds.required:
-        return Gate.CHALLENGE
-    requested = pi.card_options.get("request_three_d_secure") in ("any", "challenge")
-    if requested and three_ds is cards.ThreeDS.OPTIONAL:
-        return Gate.CHALLENGE
-    if requested and three_ds is cards.ThreeDS.OPTIONAL_ERROR:
-        return Gate.ATTEMPT_ERROR
-    return Gate.PROCEED
-
-
-def confirm_with_payment_method(
-    ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, attempt: Attempt | None = None
-) -> CardError | None:
-    """Confirm ``pi`` with ``pm`` in memory (the caller saves both): ask for 3-D Secure,
-    or authorize a charge. Returns the CardError of a decline, already recorded."""
-    attempt = attempt or Attempt()
-    pi.payment_method = pm.id
-    pi.last_payment_error = None
-    gate = authentication_gate(pi, pm, attempt)
-    if gate is Gate.CHALLENGE and not attempt.error_on_requires_action:
-        pi.status = "requires_action"
-        ctx.emit("payment_intent.requires_action", pi)
-        return None
-    three_ds = None
-    if gate in (Gate.FRICTIONLESS, Gate.AUTHENTICATED):
-        flow: Literal["challenge", "frictionless"] = (
-            "frictionless" if gate is Gate.FRICTIONLESS else "challenge")
-        three_ds = charges.three_d_secure_details(ctx, pm.brand, flow)
-    return _authorize(ctx, pi, pm, _decline_for(pm, gate), three_ds)
-
-
-def _decline_for(pm: PaymentMethod, gate: Gate) -> cards.Decline | None:
-    if gate in (Gate.OFF_SESSION_REFUSED, Gate.CHALLENGE):  # CHALLENGE: error_on_requires_action
-        return cards.AUTHENTICATION_REQUIRED
-    if gate is Gate.ATTEMPT_ERROR:
-        return cards.PROCESSING_ERROR
-    profile = pm.profile()
-    decline = profile.decline or profile.decline_after_auth
-    if decline is not None and decline.code == "incorrect_cvc" and not pm.cvc_provided:
-        return None  # "Stripe skips the CVC check if it is omitted"
-    return decline
-
-
-def _charge_id(ctx: Ctx, pi: PaymentIntent) -> str:
-    """A PaymentIntent's first charge shares its id's tail, as on Stripe."""
-    if pi.latest_charge is None:
-        return "ch_" + pi.id.removeprefix("pi_")
-    return f"ch_3{ctx.ids.sortable(23)}"
-
-
-def _authorize(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, decline: cards.Decline | None,
-               three_ds: dict[str, Any] | None) -> CardError | None:
-    charge = charges.authorize(ctx, charge_id=_charge_id(ctx, pi), payment_intent=pi,
-                               payment_method=pm, decline=decline, three_d_secure=three_ds)
-    pi.latest_charge = charge.id
-    if decline is not None:
-        return _record_decline(ctx, pi, pm, charge, decline)
-    _record_authorization(ctx, pi, pm, charge)
-    return None
-
-
-def _record_authorization(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod,
-                          charge: charges.Charge) -> None:
-    _keep_payment_method(ctx, pi, pm)
-    if pi.effective_capture_method == "manual":
-        pi.status = "requires_capture"
-        pi.amount_capturable = pi.amount
-        save(ctx, charge)
-        ctx.emit("charge.succeeded", charge)
-        ctx.emit("payment_intent.amount_capturable_updated", pi)
-        return
-    # automatic_async captures in the background on Stripe; the sandbox captures at once
-    # so that the balance transaction is there when the response is.
-    charges.capture(ctx, charge, pi.amount)
-    pi.status = "succeeded"
-    pi.amount_received = pi.amount
-    save(ctx, charge)
-    ctx.emit("charge.succeeded", charge)
-    ctx.emit("payment_intent.succeeded", pi)
-
-
-def _keep_payment_method(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod) -> None:
-    """``setup_future_usage`` with a customer attaches the card once it is authorized
-    (https://docs.stripe.com/payments/save-during-payment); otherwise a card used without
-    a customer is spent."""
-    if pm.customer is not None:
-        return
-    saving = pi.setup_future_usage or pi.card_options.get("setup_future_usage", "none") != "none"
-    if pi.customer is not None and saving:
-        before = pm.serialize(ctx)
-        pm.customer = pi.customer
-        ctx.emit("payment_method.attached", pm, previous_attributes(before, pm.serialize(ctx)))
-    else:
-        pm.consumed = True
-
-
-def _payment_error(decline: cards.Decline, charge_id: str | None, pm: dict[str, Any],
-                   error_type: str = "card_error") -> dict[str, Any]:
-    """``last_payment_error``: the error the API answered with, and the PaymentMethod."""
-    error: dict[str, Any] = {}
-    if decline.advice_code:
-        error["advice_code"] = decline.advice_code
-    if charge_id:
-        error["charge"] = charge_id
-    error.update({"code": decline.code, "decline_code": decline.decline_code,
-                  "doc_url": DOC_URL.format(code=decline.code.replace("_", "-")),
-                  "message": decline.message})
-    if decline.param:
-        error["param"] = decline.param
-    error.update({"payment_method": pm, "type": error_type})
-    return error
-
-
-def _record_decline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, charge: charges.Charge,
-                    decline: cards.Decline) -> CardError:
-    """Back to ``requires_payment_method`` with ``last_payment_error``; the failed charge
-    and both events are kept (https://docs.stripe.com/declines)."""
-    save(ctx, charge)
-    pm_data = pm.serialize(ctx)
-    pi.status = "requires_payment_method"
-    pi.payment_method = None
-    pi.authenticated_with = None
-    pi.last_payment_error = _payment_error(decline, charge.id, pm_data)
-    ctx.emit("charge.failed", charge)
-    ctx.emit("payment_intent.payment_failed", pi)
-    extra: dict[str, Any] = {"charge": charge.id}
-    if decline.advice_code:
-        extra["advice_code"] = decline.advice_code
-    extra.update({"payment_intent": pi.serialize(ctx), "payment_method": pm_data})
-    return CardError(decline.message, code=decline.code, param=decline.param,
-                     decline_code=decline.decline_code, extra=extra)
-
-
-# -- 3-D Secure, completed on the sandbox's authentication page --------------------------
 def complete_three_d_secure(
     ctx: Ctx, payment_intent_id: str, outcome: Literal["authenticate", "fail"]
 ) -> PaymentIntent:
-    """The customer passes or fails the challenge. Passing confirms the payment (or, with
-    ``confirmation_method=manual``, waits for the server's confirm); failing returns the
-    PaymentIntent to ``requires_payment_method`` with
-    ``payment_intent_authentication_failure``."""
-    pi = load(ctx, PaymentIntent, payment_intent_id)
-    if pi.status != "requires_action" or pi.payment_method is None:
-        raise _unexpected_state(
-            ctx, pi, f"This PaymentIntent has no pending 3D Secure authentication; its status"
-            f" is {pi.status}.")
-    pm = load(ctx, PaymentMethod, pi.payment_method, "payment_method")
-    before = pm.state()
-    if outcome == "fail":
-        _fail_authentication(ctx, pi, pm)
-    elif pi.confirmation_method == "manual":
-        pi.authenticated_with = pm.id
-        pi.status = "requires_confirmation"
-    else:
-        pi.authenticated_with = pm.id
-        confirm_with_payment_method(ctx, pi, pm)
-    save(ctx, pi)
-    if pm.state() != before:
-        save(ctx, pm)
-    return pi
-
-
-def _fail_authentication(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod) -> None:
-    failure = cards.Decline(code="payment_intent_authentication_failure", decline_code="",
-                            message=AUTHENTICATION_FAILED)
-    error = _payment_error(failure, None, pm.serialize(ctx), "invalid_request_error")
-    del error["decline_code"]
-    pi.status = "requires_payment_method"
-    pi.payment_method = None
-    pi.last_payment_error = error
-    ctx.emit("payment_intent.payment_failed", pi)
+    """The customer passes or fails the challenge on the sandbox's authentication page."""
+    return complete_authentication(ctx, load(ctx, PaymentIntent, payment_intent_id), outcome)
 
 
 # -- capture and cancel -----------------------------------------------------------------
