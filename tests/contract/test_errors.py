@@ -8,7 +8,6 @@ import random
 import string
 import time
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,22 +24,6 @@ UNRECOGNIZED = (
     "Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we"
     " can help at https://support.stripe.com/."
 )
-
-
-@pytest.fixture
-def http(sandbox_server: RunningServer) -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {KEY}"
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def faults(sandbox_server: RunningServer) -> Iterator[str]:
-    """The fault-injection URL; whatever a test leaves behind is cleared afterwards."""
-    url = f"{sandbox_server.url}/_sandbox/faults"
-    yield url
-    requests.delete(url, timeout=10)
 
 
 def inject(url: str, **form: str | int) -> dict[str, object]:

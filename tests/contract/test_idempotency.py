@@ -22,21 +22,6 @@ def new_key(label: str) -> str:
     return f"{label}-{uuid.uuid4()}"
 
 
-@pytest.fixture
-def http(sandbox_server: RunningServer) -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {KEY}"
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def faults(sandbox_server: RunningServer) -> Iterator[str]:
-    url = f"{sandbox_server.url}/_sandbox/faults"
-    yield url
-    requests.delete(url, timeout=10)
-
-
 @pytest.fixture(scope="module")
 def private_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A sandbox of its own, since these tests move its clock a day forward."""

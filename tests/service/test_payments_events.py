@@ -7,29 +7,14 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
-from payments_support import HOUR, World, frozen_at, make_world
+from payments_support import HOUR, World
 
 from simulator.service.adapters.errors import MailNotSent, PaymentsUnavailable
 from simulator.service.domain.window import PaymentWindow
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenDateTimeFactory]:
-    with frozen_at() as factory:
-        yield factory
-
-
-@pytest.fixture
-def world(tmp_path: Any, frozen: FrozenDateTimeFactory) -> Iterator[World]:
-    built = make_world(tmp_path, frozen)
-    yield built
-    built.repo.close()
 
 
 def assert_paid_once(world: World) -> None:

@@ -4,28 +4,14 @@ window's end, Stripe-side expiry when a webhook was missed, and payment reminder
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from payments_support import HOUR, World, frozen_at, make_world
+from payments_support import HOUR, World, make_world
 
 from simulator.service.domain.window import PaymentWindow
 from simulator.service.payments import PaymentRefused
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenDateTimeFactory]:
-    with frozen_at() as factory:
-        yield factory
-
-
-@pytest.fixture
-def world(tmp_path: Any, frozen: FrozenDateTimeFactory) -> Iterator[World]:
-    built = make_world(tmp_path, frozen)
-    yield built
-    built.repo.close()
 
 
 def at(timestamp: float) -> str:

@@ -6,29 +6,15 @@ over real HTTP against the sandbox in ``tests/service/integration``."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from payments_support import HOUR, World, frozen_at, make_world
+from payments_support import HOUR, World, make_world
 
 from simulator.service.adapters.errors import PaymentsUnavailable, StripeRejected
 from simulator.service.domain.window import PaymentWindow
 from simulator.service.payments import PaymentRefused
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenDateTimeFactory]:
-    with frozen_at() as factory:
-        yield factory
-
-
-@pytest.fixture
-def world(tmp_path: Any, frozen: FrozenDateTimeFactory) -> Iterator[World]:
-    built = make_world(tmp_path, frozen)
-    yield built
-    built.repo.close()
 
 
 def refusal(call: Any, *args: Any) -> PaymentRefused:
