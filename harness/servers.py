@@ -8,11 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
+from simulator.cli.health import wait_healthy
 
 
 def free_port() -> int:
@@ -43,24 +42,6 @@ class RunningServer:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
-
-
-def wait_healthy(
-    url: str, process: subprocess.Popen[bytes], log_path: str, timeout: float = 30.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{Path(log_path).read_text()[-4000:]}")
-        try:
-            if requests.get(f"{url}/_sandbox/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(
-        f"server not healthy after {timeout}s:\n{Path(log_path).read_text()[-4000:]}"
-    )
 
 
 def start_sandbox(

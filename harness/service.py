@@ -12,21 +12,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+import stripe
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from harness.servers import RunningServer, free_port
+from simulator.cli.health import SERVICE_HEALTH, wait_healthy
 from simulator.service.config import ServiceConfig
 from simulator.service.web.runtime import EXTENSION, ClockOffsetFile, ServiceRuntime
 
@@ -72,9 +74,10 @@ class InProcessService:
         self.server.server_close()
         rt = self.runtime
         if rt.webhook_endpoint_id:
-            from simulator.service.app import delete_webhook_endpoint
+            from simulator.service.adapters.webhook_endpoint import delete_webhook_endpoint
 
-            delete_webhook_endpoint(self.config, rt.webhook_endpoint_id)
+            with contextlib.suppress(stripe.InvalidRequestError):  # another stop did it
+                delete_webhook_endpoint(self.config, rt.webhook_endpoint_id)
         rt.repo.close()
 
 
@@ -83,12 +86,14 @@ def _not_ready(environ: Any, start_response: Any) -> list[bytes]:
     return [b"starting"]
 
 
-def start_service_in_process(config: ServiceConfig, **app_options: Any) -> InProcessService:
-    """Bind a free port first, so the app knows its public URL (the webhook endpoint it
-    registers and the Checkout return URLs point at it), then serve the app there."""
+def start_service_in_process(config: ServiceConfig, *, port: int = 0,
+                             **app_options: Any) -> InProcessService:
+    """Bind the port (a free one by default) first, so the app knows its public URL (the
+    webhook endpoint it registers and the Checkout return URLs point at it), then serve
+    the app there."""
     from simulator.service.app import create_app
 
-    server = make_server("127.0.0.1", 0, _not_ready, threaded=True)
+    server = make_server("127.0.0.1", port, _not_ready, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     config = dataclasses.replace(config, public_url=url)
     try:
@@ -105,18 +110,7 @@ def start_service_in_process(config: ServiceConfig, **app_options: Any) -> InPro
 
 def wait_service_healthy(url: str, process: subprocess.Popen[bytes], log_path: str,
                          timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"service exited early:\n{Path(log_path).read_text()[-4000:]}")
-        try:
-            if requests.get(f"{url}/payments/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"service not healthy after {timeout}s:\n"
-                       f"{Path(log_path).read_text()[-4000:]}")
+    wait_healthy(url, process, log_path, health_path=SERVICE_HEALTH, timeout=timeout)
 
 
 def start_service_process(workdir: str | os.PathLike[str], stripe_api_base: str, *,

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from simulator.cli import commands
+from simulator.cli.command import CommandError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except CommandError as error:
+        print(f"stripe-sim {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

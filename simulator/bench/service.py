@@ -63,7 +63,8 @@ from simulator.sandbox.webhooks.signing import signature_header
 from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
 from simulator.service.adapters.stripe_gateway import StripeGateway
-from simulator.service.app import clock_offset_file, register_webhook_endpoint
+from simulator.service.adapters.webhook_endpoint import register_webhook_endpoint
+from simulator.service.app import clock_offset_file
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.user import User

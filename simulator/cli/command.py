@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class CommandError(Exception):
+    """A mistake or a refusal the user can act on: printed as one line, exit status 2."""
+
+
 @dataclass
 class Command:
     name: str

@@ -6,6 +6,7 @@ import argparse
 
 from simulator.cli.bench import BENCH
 from simulator.cli.command import Command
+from simulator.cli.instance import claim_instance, release
 from simulator.cli.listen import LISTEN
 from simulator.cli.service import SERVICE
 from simulator.cli.trigger import TRIGGER
@@ -34,10 +35,14 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
     config = SandboxConfig(db_path=args.db, public_url=args.public_url, run_ticker=True,
                            fsync=args.fsync, merchant_name=args.merchant_name)
-    # Create the schema once before forking, so workers never race to create it.
-    create_app(SandboxConfig(db_path=args.db))
-    print(f"Stripe sandbox on http://{args.host}:{args.port} (db {args.db})", flush=True)
-    serve(lambda: create_app(config), args.host, args.port, args.workers, args.threads)
+    instance = claim_instance(args.host, args.port, args.db, "sandbox")
+    try:
+        # Create the schema once before forking, so workers never race to create it.
+        create_app(SandboxConfig(db_path=args.db))
+        print(f"Stripe sandbox on http://{args.host}:{args.port} (db {args.db})", flush=True)
+        serve(lambda: create_app(config), args.host, args.port, args.workers, args.threads)
+    finally:
+        release(instance)
     return 0
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import secrets
+import sys
 from typing import Any
 
-from simulator.cli.command import Command
+from simulator.cli.command import Command, CommandError
+from simulator.cli.instance import claim_instance, release
 from simulator.service.config import ServiceConfig, load_config
 
 HELP = "Run the payment service (story 12.1) against the sandbox or Stripe test mode."
@@ -55,22 +57,30 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
 
 
 def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
-    """What must happen once, before the workers fork: the schema (and the demo data),
-    one session key for every worker, and one webhook endpoint (each registration makes
-    a new secret)."""
+    """What must happen once, before the workers fork, with this instance's lock held:
+    the schema (and the demo data); claims left by processes of an earlier run released
+    (they are all gone); reconciliation with Stripe due now; one session key for every
+    worker; and the webhook endpoint made sure of (reused across restarts)."""
+    from simulator.common.clock import Clock
     from simulator.service.adapters.repositories import Repository
-    from simulator.service.app import register_webhook_endpoint
+    from simulator.service.adapters.webhook_endpoint import ensure_webhook_endpoint
+    from simulator.service.app import clock_offset_file
 
     repo = Repository(config.db_path)
+    with repo.transaction():
+        inbox, jobs = repo.release_webhook_claims(), repo.release_job_claims()
+    if inbox or jobs:
+        print(f"Recovering after a crash: {inbox} webhook events and {jobs} jobs were cut"
+              " off; they run again now.", flush=True)
     if seed_demo:
         _seed(repo, config)
-    repo.close()
     config = dataclasses.replace(config, session_secret=config.session_secret
                                  or secrets.token_hex(32))
     if not config.stripe_webhook_secret:
-        endpoint = register_webhook_endpoint(config)
+        clock = Clock(clock_offset_file(config).read if config.test_mode else None)
+        endpoint = ensure_webhook_endpoint(config, repo, clock)
         print(f"Webhook endpoint {endpoint.id} -> {endpoint.url}", flush=True)
-        config = dataclasses.replace(config, stripe_webhook_secret=endpoint.secret)
+    repo.close()
     return config
 
 
@@ -90,12 +100,17 @@ def run(args: argparse.Namespace) -> int:
     from simulator.cli.serve import serve
     from simulator.service.app import create_app
 
-    config = prepare(service_config(args), seed_demo=args.seed_demo)
+    config = service_config(args)
+    instance = claim_instance(args.host, args.port, config.db_path, "payment service")
+    config = prepare(config, seed_demo=args.seed_demo)
     target = "Stripe test mode" if config.uses_real_stripe else config.stripe_api_base
     print(f"Payment service on {config.public_url}/payments/login (db {config.db_path},"
           f" Stripe: {target})", flush=True)
-    serve(lambda: create_app(config, run_scheduler=not args.no_scheduler),
-          args.host, args.port, args.workers, args.threads)
+    try:
+        serve(lambda: create_app(config, run_scheduler=not args.no_scheduler),
+              args.host, args.port, args.workers, args.threads)
+    finally:
+        release(instance)
     return 0
 
 
@@ -106,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m simulator.cli.service``: the same command without the umbrella CLI."""
     parser = argparse.ArgumentParser(prog="stripe-sim service", description=HELP)
     configure(parser)
-    return run(parser.parse_args(argv))
+    try:
+        return run(parser.parse_args(argv))
+    except CommandError as error:
+        print(f"stripe-sim service: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

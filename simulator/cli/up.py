@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,9 +17,9 @@ from typing import Any
 
 import stripe
 
-from harness.servers import wait_healthy
-from harness.service import wait_service_healthy
-from simulator.cli.command import Command
+from simulator.cli.command import Command, CommandError
+from simulator.cli.health import SERVICE_HEALTH, ServerFailed, wait_healthy
+from simulator.cli.instance import check_port_free
 
 DEMO_KEY = "sk_test_demo_local_sandbox"
 MERCHANT_NAME = "Lot & Hammer Auctions"
@@ -35,50 +36,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check both ports before anything starts; if a part fails to start, say which
+    and why in one line and stop the others at once."""
+    check_port_free(args.host, args.sandbox_port, "sandbox")
+    if not args.no_service:
+        check_port_free(args.host, args.service_port, "payment service")
     data_dir = Path(args.data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise CommandError(f"--data-dir {data_dir} is a file; give a folder")
     data_dir.mkdir(parents=True, exist_ok=True)
-    sandbox_url = f"http://{args.host}:{args.sandbox_port}"
-    log_path = data_dir / "sandbox.log"
-    with open(log_path, "ab") as log:
-        sandbox = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "simulator",
-                "sandbox",
-                "--host",
-                args.host,
-                "--port",
-                str(args.sandbox_port),
-                "--db",
-                str(data_dir / "sandbox.sqlite3"),
-                "--merchant-name",
-                MERCHANT_NAME,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    children = [sandbox]
+    children: list[subprocess.Popen[bytes]] = []
+    part = "sandbox"
     try:
-        wait_healthy(sandbox_url, sandbox, str(log_path))
+        sandbox_url = start_sandbox(args, data_dir, children)
         if not args.no_seed:
             seed_demo(sandbox_url)
+        part = "payment service"
         if not args.no_service:
-            children.append(start_service(args, data_dir, sandbox_url))
-        print(
-            f"Stripe sandbox   {sandbox_url}  (API base for any Stripe SDK; key: any sk_test_...)"
-        )
-        print(f"  health         {sandbox_url}/_sandbox/health")
-        print(f"  clock          {sandbox_url}/_sandbox/clock")
-        print(f"  logs           {log_path}")
-        if not args.no_service:
-            service_url = f"http://{args.host}:{args.service_port}"
-            print(f"Payment service  {service_url}/payments/login  (pick a demo buyer)")
-            print(f"  admin          {service_url}/payments/admin/")
-            print(f"  API            {service_url}/openapi.yaml")
-            print(f"  logs           {data_dir / 'service.log'}")
-        print("Ctrl-C stops everything.", flush=True)
+            start_service(args, data_dir, sandbox_url, children)
+        _print_banner(args, data_dir, sandbox_url)
         return _wait(children)
+    except ServerFailed as failed:
+        reason = re.sub(r"^stripe-sim \w+: ", "", failed.reason)
+        raise CommandError(f"the {part} failed to start: {reason}") from None
     finally:
         for child in children:
             if child.poll() is None:
@@ -87,8 +67,40 @@ def run(args: argparse.Namespace) -> int:
             child.wait(timeout=10)
 
 
-def start_service(args: argparse.Namespace, data_dir: Path,
-                  sandbox_url: str) -> subprocess.Popen[bytes]:
+def start_sandbox(args: argparse.Namespace, data_dir: Path,
+                  children: list[subprocess.Popen[bytes]]) -> str:
+    sandbox_url = f"http://{args.host}:{args.sandbox_port}"
+    command = [sys.executable, "-m", "simulator", "sandbox", "--host", args.host,
+               "--port", str(args.sandbox_port), "--db", str(data_dir / "sandbox.sqlite3"),
+               "--merchant-name", MERCHANT_NAME]
+    log_path = data_dir / "sandbox.log"
+    children.append(_spawn(command, log_path))
+    wait_healthy(sandbox_url, children[-1], str(log_path))
+    return sandbox_url
+
+
+def _spawn(command: list[str], log_path: Path,
+           env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def _print_banner(args: argparse.Namespace, data_dir: Path, sandbox_url: str) -> None:
+    print(f"Stripe sandbox   {sandbox_url}  (API base for any Stripe SDK; key: any sk_test_...)")
+    print(f"  health         {sandbox_url}/_sandbox/health")
+    print(f"  clock          {sandbox_url}/_sandbox/clock")
+    print(f"  logs           {data_dir / 'sandbox.log'}")
+    if not args.no_service:
+        service_url = f"http://{args.host}:{args.service_port}"
+        print(f"Payment service  {service_url}/payments/login  (pick a demo buyer)")
+        print(f"  admin          {service_url}/payments/admin/")
+        print(f"  API            {service_url}/openapi.yaml")
+        print(f"  logs           {data_dir / 'service.log'}")
+    print("Ctrl-C stops everything.", flush=True)
+
+
+def start_service(args: argparse.Namespace, data_dir: Path, sandbox_url: str,
+                  children: list[subprocess.Popen[bytes]]) -> None:
     """``stripe-sim service`` against this sandbox, in test mode so ``/_test/clock``
     moves its clock with the sandbox's; its demo buyers and wins are seeded once."""
     command = [
@@ -103,10 +115,13 @@ def start_service(args: argparse.Namespace, data_dir: Path,
     # The service registers its own endpoint at the sandbox and keeps that secret.
     env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"}
     log_path = data_dir / "service.log"
-    with open(log_path, "ab") as log:
-        service = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    wait_service_healthy(f"http://{args.host}:{args.service_port}", service, str(log_path))
-    return service
+    children.append(_spawn(command, log_path, env))
+    wait_service_healthy(f"http://{args.host}:{args.service_port}", children[-1],
+                         str(log_path))
+
+
+def wait_service_healthy(url: str, process: subprocess.Popen[bytes], log_path: str) -> None:
+    wait_healthy(url, process, log_path, health_path=SERVICE_HEALTH)
 
 
 def _wait(children: list[subprocess.Popen[bytes]]) -> int:

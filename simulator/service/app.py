@@ -5,21 +5,17 @@ mailer, the receipt store, ``PaymentService``) and the blueprints; tests pass th
 clock, gateway, mailer or a fake service. Nothing is module-level state.
 
 The webhook signing secret is ``config.stripe_webhook_secret`` when set (always so
-against real Stripe). Against the sandbox the service registers its own endpoint at
-start-up through the SDK, as ``stripe listen`` would, and keeps the ``whsec_`` secret
-that only the create call returns (https://docs.stripe.com/api/webhook_endpoints/create).
+against real Stripe). Against the sandbox the service keeps its own endpoint, registered
+once and reused across restarts (``adapters/webhook_endpoint.py``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets
 import threading
 from pathlib import Path
-from typing import Any
 
-import stripe
 from flask import Flask
 
 from simulator.common.clock import Clock
@@ -27,8 +23,16 @@ from simulator.service.adapters.mail import Mailer, MailSender
 from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
 from simulator.service.adapters.stripe_gateway import StripeGateway
+from simulator.service.adapters.webhook_endpoint import (
+    EndpointSecrets,
+    WebhookEndpoint,
+    ensure_webhook_endpoint,
+    stored_endpoint,
+    webhook_url,
+)
 from simulator.service.config import ServiceConfig
 from simulator.service.payments import PaymentService
+from simulator.service.payments.crash_points import CrashPoints
 from simulator.service.web import admin, api, errors, pages, templating, testing, webhooks
 from simulator.service.web.runtime import ClockOffsetFile, ServiceRuntime, attach
 
@@ -36,7 +40,6 @@ log = logging.getLogger("simulator.service")
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 MAX_BODY_BYTES = webhooks.MAX_BODY_BYTES
-ENDPOINT_MARKER = {"registered_by": "stripe-sim service"}
 
 
 def create_app(config: ServiceConfig, *, clock: Clock | None = None,
@@ -45,22 +48,33 @@ def create_app(config: ServiceConfig, *, clock: Clock | None = None,
     config.validate()
     offset = clock_offset_file(config) if clock is None and config.test_mode else None
     clock = clock or Clock(offset.read if offset else None)
-    repo = Repository(config.db_path)
+    repo = Repository(config.db_path, busy_timeout=config.db_busy_timeout_seconds)
     gateway = gateway or StripeGateway(config, clock)
     receipts = ReceiptStore(config.receipts_dir)
     if service is None:
         service = _payment_service(config, repo, gateway, clock, mailer, receipts)
-    endpoint = None if config.stripe_webhook_secret else register_webhook_endpoint(config)
+        service.schedule_upkeep()
+    endpoint = None if config.stripe_webhook_secret else _webhook_endpoint(config, repo, clock)
     app = _flask_app(config)
     attach(app, ServiceRuntime(
         config=config, clock=clock, repo=repo, service=service, gateway=gateway,
         receipts=receipts, clock_offset=offset,
-        webhook_secret=endpoint.secret if endpoint else config.stripe_webhook_secret,
-        webhook_endpoint_id=endpoint.id if endpoint else None,
+        webhook_secrets=EndpointSecrets(config, repo, clock, endpoint),
     ))
     if run_scheduler:
         start_job_ticker(service)
     return app
+
+
+def _webhook_endpoint(config: ServiceConfig, repo: Repository,
+                      clock: Clock) -> WebhookEndpoint:
+    """The stored endpoint when it is this URL's (``stripe-sim service`` ensured it
+    before forking, so a worker starting while the sandbox is down still boots), else
+    one made sure of at the sandbox now."""
+    stored = stored_endpoint(repo)
+    if stored is not None and stored.url == webhook_url(config):
+        return stored
+    return ensure_webhook_endpoint(config, repo, clock)
 
 
 def _flask_app(config: ServiceConfig) -> Flask:
@@ -85,54 +99,17 @@ def _flask_app(config: ServiceConfig) -> Flask:
 def _payment_service(config: ServiceConfig, repo: Repository, gateway: StripeGateway,
                      clock: Clock, mailer: MailSender | None,
                      receipts: ReceiptStore) -> PaymentService:
-    """Without an SMTP server (``SMTP_HOST`` unset) mail stays queued in the outbox."""
+    """Without an SMTP server (``SMTP_HOST`` unset) mail stays queued in the outbox. In
+    test mode, crash points can be armed (``/_test/faults``)."""
     mailer = mailer or Mailer.from_config(config, clock)
-    return PaymentService(repo, gateway, clock, config, mailer, receipts)
+    crash_point = CrashPoints(repo, clock) if config.test_mode else None
+    return PaymentService(repo, gateway, clock, config, mailer, receipts,
+                          crash_point=crash_point)
 
 
 def clock_offset_file(config: ServiceConfig) -> ClockOffsetFile:
     """Where a test-mode service keeps its clock offset: beside its database."""
     return ClockOffsetFile(f"{config.db_path}.clock.json")
-
-
-# -- the webhook endpoint --------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class RegisteredEndpoint:
-    id: str
-    url: str
-    secret: str
-
-
-def webhook_url(config: ServiceConfig) -> str:
-    return f"{config.public_url.rstrip('/')}{webhooks.WEBHOOK_PATH}"
-
-
-def register_webhook_endpoint(config: ServiceConfig) -> RegisteredEndpoint:
-    """Create this service's endpoint at the sandbox, replacing any endpoint an earlier
-    run registered for the same URL (its secret is gone with that run)."""
-    if config.uses_real_stripe:
-        raise RuntimeError("against real Stripe set STRIPE_WEBHOOK_SECRET instead")
-    client = stripe_client(config)
-    url = webhook_url(config)
-    for stale in client.v1.webhook_endpoints.list(params={"limit": 100}).auto_paging_iter():
-        metadata = stale.to_dict().get("metadata") or {}
-        if stale.url == url and metadata == ENDPOINT_MARKER:
-            client.v1.webhook_endpoints.delete(stale.id)
-    params: Any = {"url": url, "enabled_events": list(webhooks.HANDLED_EVENTS),
-                   "description": "Payment service (story 12.1)", "metadata": ENDPOINT_MARKER}
-    endpoint = client.v1.webhook_endpoints.create(params=params)
-    log.info("registered webhook endpoint %s for %s", endpoint.id, url)
-    return RegisteredEndpoint(endpoint.id, url, str(endpoint.secret))
-
-
-def delete_webhook_endpoint(config: ServiceConfig, endpoint_id: str) -> None:
-    stripe_client(config).v1.webhook_endpoints.delete(endpoint_id)
-
-
-def stripe_client(config: ServiceConfig) -> stripe.StripeClient:
-    base = {"api": config.stripe_api_base} if config.stripe_api_base else {}
-    return stripe.StripeClient(config.stripe_secret_key, base_addresses=base,  # type: ignore[arg-type]
-                               max_network_retries=2)
 
 
 # -- the scheduler ---------------------------------------------------------------------------

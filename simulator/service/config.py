@@ -48,6 +48,14 @@ class ServiceConfig:
     receipts_dir: str = ".sandbox/receipts"
     test_mode: bool = False
     merchant_name: str = "Lot & Hammer Auctions"
+    # The auction system's shared secret for ``POST /payments/wins`` (unset: route refused).
+    auction_api_token: str | None = None
+    # How often (service clock) open payment sessions are compared with Stripe's.
+    reconcile_interval_seconds: int = 120
+    # How long (wall clock) a worker owns an inbox event it is processing.
+    inbox_lease_seconds: float = 60.0
+    # How long a request waits for another writer before answering 503.
+    db_busy_timeout_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +83,8 @@ ENVIRONMENT = {
     "RECEIPTS_DIR": "receipts_dir",
     "SERVICE_TEST_MODE": "test_mode",
     "MAX_PAYMENT_RETRIES": "max_retries",
+    "AUCTION_API_TOKEN": "auction_api_token",
+    "SERVICE_RECONCILE_SECONDS": "reconcile_interval_seconds",
 }
 
 

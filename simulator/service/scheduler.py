@@ -21,6 +21,9 @@ Kinds (handled by ``PaymentService``):
 - ``expire_checkout`` (ref: payment session id): close a Checkout Session at Stripe that
   must no longer take money (the win was paid through another attempt, or the window
   closed while it was being created).
+- ``reconcile_payments`` and ``recover_inbox`` (ref: ``periodic``): at start-up and then
+  every few minutes, apply what Stripe knows and a lost webhook did not say, and finish
+  inbox events whose processing a crash cut off.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ SEND_REMINDER = "send_reminder"
 SEND_MAIL = "send_mail"
 ISSUE_RECEIPT = "issue_receipt"
 EXPIRE_CHECKOUT = "expire_checkout"
+RECONCILE_PAYMENTS = "reconcile_payments"
+RECOVER_INBOX = "recover_inbox"
+UPKEEP_REF = "periodic"  # the one job of each periodic kind
 
 # A handler returns None when the job is done, or a service-clock time to run it again.
 JobHandler = Callable[[Job], float | None]

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator
-from simulator.service.adapters.repositories import TABLES, Conflict, Repository
+from simulator.service.adapters.repositories import TABLES, Conflict, InboxClaim, Repository
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.notification import Mail
@@ -128,23 +128,54 @@ def test_sessions_are_found_by_their_stripe_ids(repo: Repository) -> None:
 
 
 # -- webhook inbox, alerts, security events, mail --------------------------------------------------
-def test_the_inbox_takes_an_event_once_unless_it_failed(repo: Repository) -> None:
-    assert repo.accept_webhook_event("evt_1", "checkout.session.completed", "{}", NOW)
-    assert not repo.accept_webhook_event("evt_1", "checkout.session.completed", "{}", NOW + 1)
+def claim(owner: str = "host:1", until: float = 1_000.0, now: float = 0.0,
+          alive: frozenset[str] = frozenset({"host:1", "host:2"})) -> InboxClaim:
+    return InboxClaim(owner, until, now, lambda who: who in alive)
+
+
+def test_the_inbox_dedupes_on_processed_not_on_received(repo: Repository) -> None:
+    take = repo.claim_webhook_event
+    assert take("evt_1", "checkout.session.completed", "{}", NOW, claim()) == "claimed"
+    assert take("evt_1", "checkout.session.completed", "{}", NOW + 1,
+                claim("host:2")) == "in_progress"  # a live worker holds it
     repo.mark_webhook_failed("evt_1", "RuntimeError: boom", NOW + 2)
-    assert repo.accept_webhook_event("evt_1", "checkout.session.completed", "{}", NOW + 60)
+    assert take("evt_1", "checkout.session.completed", "{}", NOW + 60,
+                claim("host:2")) == "claimed"  # failed: Stripe's retry processes it
     repo.mark_webhook_processed("evt_1", NOW + 61)
-    assert not repo.accept_webhook_event("evt_1", "checkout.session.completed", "{}", NOW + 999)
+    assert take("evt_1", "checkout.session.completed", "{}", NOW + 999, claim()) == "processed"
 
     event = repo.get_webhook_event("evt_1")
     assert event is not None and (event.status, event.attempts, event.error) == (
         "processed", 2, None)
 
 
-def test_an_event_whose_worker_died_is_taken_again(repo: Repository) -> None:
-    repo.accept_webhook_event("evt_1", "payment_intent.succeeded", "{}", NOW)
-    assert not repo.accept_webhook_event("evt_1", "payment_intent.succeeded", "{}", NOW + 60)
-    assert repo.accept_webhook_event("evt_1", "payment_intent.succeeded", "{}", NOW + 121)
+def test_an_event_whose_worker_died_is_taken_at_once(repo: Repository) -> None:
+    take = repo.claim_webhook_event
+    take("evt_1", "payment_intent.succeeded", "{}", NOW, claim("host:9"))  # host:9 is dead
+    assert take("evt_1", "payment_intent.succeeded", "{}", NOW + 1, claim()) == "claimed"
+    assert repo.get_webhook_event("evt_1").claimed_by == "host:1"  # type: ignore[union-attr]
+
+
+def test_an_event_whose_lease_ran_out_is_taken_again(repo: Repository) -> None:
+    take = repo.claim_webhook_event
+    take("evt_1", "payment_intent.succeeded", "{}", NOW, claim(until=100.0))
+    assert take("evt_1", "payment_intent.succeeded", "{}", NOW, claim(
+        "host:2", until=200.0, now=99.0)) == "in_progress"
+    assert take("evt_1", "payment_intent.succeeded", "{}", NOW, claim(
+        "host:2", until=300.0, now=101.0)) == "claimed"
+
+
+def test_unfinished_events_are_recovered_once_their_claims_are_released(
+        repo: Repository) -> None:
+    repo.claim_webhook_event("evt_1", "payment_intent.succeeded", "{}", NOW, claim())
+    repo.claim_webhook_event("evt_2", "payment_intent.succeeded", "{}", NOW, claim())
+    repo.mark_webhook_processed("evt_2", NOW)
+    assert repo.claim_unfinished_webhook_event(NOW, claim("host:2")) is None  # host:1 lives
+    assert repo.release_webhook_claims() == 1  # a restart: every claim is a dead one's
+    recovered = repo.claim_unfinished_webhook_event(NOW, claim("host:2"))
+    assert recovered is not None and (recovered.event_id, recovered.claimed_by) == (
+        "evt_1", "host:2")
+    assert repo.claim_unfinished_webhook_event(NOW, claim("host:2")) is None
 
 
 def test_an_alert_burst_is_one_alert(repo: Repository) -> None:

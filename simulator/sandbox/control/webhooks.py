@@ -10,7 +10,8 @@ from flask import Blueprint, request
 
 from simulator.sandbox.api.endpoint import json_response, runtime
 from simulator.sandbox.errors import InvalidRequestError, NotFoundError
-from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.base import Ctx, load
+from simulator.sandbox.resources.webhook_endpoint import WebhookEndpoint
 from simulator.sandbox.runtime import Runtime
 from simulator.sandbox.webhooks import dispatcher_for, outbox
 from simulator.sandbox.webhooks import settings as config
@@ -159,6 +160,19 @@ def _save_chaos(endpoint_id: str, chaos: config.Chaos) -> Any:
     with rt.store.transaction():
         updated = config.set_chaos(_ctx(rt), endpoint_id, chaos)
     return json_response(updated.to_dict())
+
+
+@bp.get("/endpoints/<endpoint_id>/secrets")
+def endpoint_secrets(endpoint_id: str) -> Any:
+    """The signing secrets deliveries carry now: the current one, then rolled ones still
+    live. Real Stripe shows these in its Dashboard only; here a receiver the sandbox
+    serves (the payment service) reads them to follow a roll, or to adopt its endpoint."""
+    rt = runtime()
+    ctx = _ctx(rt)
+    endpoint = load(ctx, WebhookEndpoint, endpoint_id)
+    previous = config.endpoint_settings(rt.store, endpoint_id).live_secrets(ctx.now)
+    return json_response({"id": endpoint.id, "object": "webhook_endpoint_secrets",
+                          "secret": endpoint.secret, "previous": previous})
 
 
 @bp.post("/endpoints/<endpoint_id>/roll_secret")

@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -72,6 +72,27 @@ class InboxEvent:
     attempts: int
     error: str | None
     processed_at: int | None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
+
+
+# ``received`` is what older versions wrote before processing; ``processing`` is claimed.
+UNFINISHED = ("received", "processing")
+
+
+@dataclass(frozen=True)
+class InboxClaim:
+    """A worker's claim on an inbox event: who (``host:pid``) and until when (wall
+    clock, shared by every process on the machine)."""
+
+    owner: str
+    lease_until: float
+    lease_now: float
+    owner_alive: Callable[[str], bool]
+
+    def holds(self, owner: str | None, until: float | None) -> bool:
+        """Whether an existing claim still stands: unexpired, and its process alive."""
+        return bool(owner) and (until or 0) > self.lease_now and self.owner_alive(str(owner))
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -98,7 +119,9 @@ TABLES: dict[str, tuple[dict[str, Any], str]] = {
                 "receipt_path": str}, "id"),
     "webhook_inbox": ({"event_id": str, "type": str, "payload": str, "received_at": int,
                        "status": str, "attempts": int, "error": str,
-                       "processed_at": int}, "event_id"),
+                       "processed_at": int, "claimed_by": str, "claimed_until": float},
+                      "event_id"),
+    "service_state": ({"key": str, "value": str, "updated_at": int}, "key"),
     "audit_log": ({"id": int, "actor": str, "action": str, "subject_type": str,
                    "subject_id": str, "before": str, "after": str, "at": int}, "id"),
     "alerts": ({"id": int, "kind": str, "severity": str, "message": str,
@@ -163,6 +186,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
         db[name].create(table_columns, pk=pk, not_null=NOT_NULL.get(name),  # type: ignore[union-attr]
                         defaults=DEFAULTS.get(name), foreign_keys=FOREIGN_KEYS.get(name),
                         if_not_exists=True)
+        _add_missing_columns(db, name, table_columns)
     for name, unique in UNIQUE_INDEXES.items():
         for columns in unique:
             db[name].create_index(columns, unique=True, if_not_exists=True)  # type: ignore[union-attr]
@@ -172,11 +196,22 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(LIVE_SESSION_INDEX)
 
 
+def _add_missing_columns(db: sqlite_utils.Database, name: str,
+                         table_columns: dict[str, Any]) -> None:
+    """A database made by an older version gets the columns added since (nullable)."""
+    existing = set(db[name].columns_dict)
+    for column, kind in table_columns.items():
+        if column not in existing:
+            db[name].add_column(column, kind)  # type: ignore[union-attr]
+
+
 class Store:
     """Connections and transactions: one connection per thread, WAL, BEGIN IMMEDIATE."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *,
+                 busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = str(path)
+        self.busy_timeout = busy_timeout
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -197,13 +232,13 @@ class Store:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
         return conn
 
     @contextmanager
@@ -353,6 +388,17 @@ class Repository(Store):
             "SELECT * FROM payment_sessions WHERE win_id = ? ORDER BY attempt", win_id)
         return [PaymentSession(**dict(row)) for row in rows]
 
+    def sessions_at_stripe(self, statuses: tuple[str, ...],
+                           limit: int = 1000) -> list[PaymentSession]:
+        """Sessions with a Checkout Session in one of ``statuses``, least recently
+        updated first (what reconciliation asks Stripe about)."""
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._all_rows(
+            f"SELECT * FROM payment_sessions WHERE status IN ({marks})"
+            " AND checkout_session_id IS NOT NULL ORDER BY updated_at, id LIMIT ?",
+            *statuses, limit)
+        return [PaymentSession(**dict(row)) for row in rows]
+
     def list_payment_sessions(self, status: str | None = None,
                               limit: int = 200) -> list[PaymentSession]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
@@ -465,35 +511,64 @@ class Repository(Store):
         return [dict(row) for row in rows]
 
     # -- webhook inbox -------------------------------------------------------------------
-    def accept_webhook_event(self, event_id: str, event_type: str, payload: str, at: int,
-                             *, stale_after: int = 120) -> bool:
-        """Store a delivery; True when it should be processed now. A processed event,
-        or one another worker started less than ``stale_after`` s ago, is a duplicate;
-        a failed one (or one whose worker died) is taken again, as Stripe retries it."""
+    def claim_webhook_event(self, event_id: str, event_type: str, payload: str, at: int,
+                            claim: InboxClaim) -> str:
+        """Store a delivery and claim it for processing. Dedupe is on *processed*:
+        ``"processed"`` when an earlier delivery's work committed, ``"in_progress"`` when
+        a live worker holds it, else ``"claimed"`` (new, failed, or left by a worker that
+        died: it is processed again; handlers re-read state and exit early)."""
         with self.transaction():
-            row = self._one("SELECT status, received_at FROM webhook_inbox WHERE event_id = ?",
-                            event_id)
+            row = self._one("SELECT status, claimed_by, claimed_until FROM webhook_inbox"
+                            " WHERE event_id = ?", event_id)
             if row is None:
-                self._insert("webhook_inbox", {"event_id": event_id, "type": event_type,
-                                               "payload": payload, "received_at": at})
-                return True
-            if row["status"] == "processed" or (
-                    row["status"] == "received" and at - row["received_at"] < stale_after):
-                return False
-            self.connection().execute(
-                "UPDATE webhook_inbox SET status = 'received', received_at = ?,"
-                " attempts = attempts + 1 WHERE event_id = ?", (at, event_id))
-            return True
+                self._insert("webhook_inbox", {
+                    "event_id": event_id, "type": event_type, "payload": payload,
+                    "received_at": at, "status": "processing", "claimed_by": claim.owner,
+                    "claimed_until": claim.lease_until})
+                return "claimed"
+            if row["status"] == "processed":
+                return "processed"
+            if row["status"] in UNFINISHED and claim.holds(row["claimed_by"],
+                                                           row["claimed_until"]):
+                return "in_progress"
+            self._take_over(event_id, at, claim)
+            return "claimed"
+
+    def _take_over(self, event_id: str, at: int, claim: InboxClaim) -> None:
+        self.connection().execute(
+            "UPDATE webhook_inbox SET status = 'processing', received_at = ?,"
+            " attempts = attempts + 1, claimed_by = ?, claimed_until = ? WHERE event_id = ?",
+            (at, claim.owner, claim.lease_until, event_id))
+
+    def claim_unfinished_webhook_event(self, at: int, claim: InboxClaim) -> InboxEvent | None:
+        """The oldest event whose processing was cut off (its worker died or its lease
+        ran out), claimed for ``claim.owner``; None when there is none."""
+        with self.transaction():
+            rows = self._all_rows(
+                "SELECT event_id, claimed_by, claimed_until FROM webhook_inbox"
+                f" WHERE status IN {UNFINISHED} ORDER BY received_at, event_id")
+            for row in rows:
+                if not claim.holds(row["claimed_by"], row["claimed_until"]):
+                    self._take_over(row["event_id"], at, claim)
+                    return self.get_webhook_event(row["event_id"])
+        return None
+
+    def release_webhook_claims(self) -> int:
+        """At start-up, with the instance lock held: every claim belongs to a process
+        that is gone, so the events it held can be taken at once."""
+        cursor = self.connection().execute(
+            f"UPDATE webhook_inbox SET claimed_until = 0 WHERE status IN {UNFINISHED}")
+        return cursor.rowcount
 
     def mark_webhook_processed(self, event_id: str, at: int) -> None:
         self.connection().execute(
-            "UPDATE webhook_inbox SET status = 'processed', processed_at = ?, error = NULL"
-            " WHERE event_id = ?", (at, event_id))
+            "UPDATE webhook_inbox SET status = 'processed', processed_at = ?, error = NULL,"
+            " claimed_until = NULL WHERE event_id = ?", (at, event_id))
 
     def mark_webhook_failed(self, event_id: str, error: str, at: int) -> None:
         self.connection().execute(
-            "UPDATE webhook_inbox SET status = 'failed', error = ?, processed_at = ?"
-            " WHERE event_id = ?", (error[:2000], at, event_id))
+            "UPDATE webhook_inbox SET status = 'failed', error = ?, processed_at = ?,"
+            " claimed_until = NULL WHERE event_id = ?", (error[:2000], at, event_id))
 
     def get_webhook_event(self, event_id: str) -> InboxEvent | None:
         row = self._one("SELECT * FROM webhook_inbox WHERE event_id = ?", event_id)
@@ -563,9 +638,34 @@ class Repository(Store):
             f" {where} ORDER BY due_at, id", *([kind] if kind else []))
         return [Job(**dict(row)) for row in rows]
 
+    def release_job_claims(self) -> int:
+        """At start-up, with the instance lock held: leases of processes that are gone."""
+        cursor = self.connection().execute(
+            "UPDATE jobs SET claimed_until = NULL WHERE done = 0 AND claimed_until IS NOT NULL")
+        return cursor.rowcount
+
+    def schedule_job_now(self, kind: str, ref: str, due_at: float, at: int) -> None:
+        """Add the job, or bring an existing one (done or not) forward to ``due_at``."""
+        self.connection().execute(
+            "INSERT INTO jobs (kind, ref, due_at, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (kind, ref) DO UPDATE SET due_at = MIN(excluded.due_at,"
+            " CASE WHEN done = 0 THEN due_at ELSE excluded.due_at END), done = 0",
+            (kind, ref, due_at, at))
+
     def next_job_due(self) -> float | None:
         row = self._one("SELECT MIN(due_at) FROM jobs WHERE done = 0")
         return float(row[0]) if row and row[0] is not None else None
+
+    # -- the service's own settings (its webhook endpoint) ---------------------------------
+    def get_state(self, key: str) -> Any:
+        row = self._one("SELECT value FROM service_state WHERE key = ?", key)
+        return json.loads(row[0]) if row else None
+
+    def set_state(self, key: str, value: Any, at: int) -> None:
+        self.connection().execute(
+            "INSERT INTO service_state (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at", (key, json.dumps(value), at))
 
     # -- mail outbox ---------------------------------------------------------------------
     def queue_mail(self, mail: Mail, at: int) -> int | None:

@@ -4,7 +4,8 @@ they all share (audit entries, alerts)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.common.clock import Clock
@@ -42,6 +43,8 @@ class PaymentContext:
     three_d_secure: ThreeDSecurePolicy
     fraud: FraudCheck
     scheduler: Scheduler
+    # Test mode's fault injection (``crash_points.CrashPoints``); a no-op otherwise.
+    crash_point: Callable[[str], None] = field(default=lambda _point: None)
 
     def session(self, session_id: str) -> PaymentSession:
         session = self.repo.get_payment_session(session_id)

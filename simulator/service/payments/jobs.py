@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from simulator.service.adapters.errors import MailNotSent
+from simulator.service.adapters.errors import MailNotSent, PaymentsUnavailable, StripeRejected
 from simulator.service.adapters.repositories import Job
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SCHEDULER, SYSTEM
@@ -16,7 +16,7 @@ from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import LIVE, PaymentSession, Status
 from simulator.service.domain.retry import buyer_message
 from simulator.service.payments.checkout import checkout
-from simulator.service.payments.context import STRIPE_OPEN, PaymentContext
+from simulator.service.payments.context import STRIPE_OPEN, PaymentContext, log
 from simulator.service.payments.errors import PaymentRefused
 from simulator.service.payments.outcomes import apply_checkout_state
 from simulator.service.scheduler import (
@@ -24,6 +24,7 @@ from simulator.service.scheduler import (
     CLOSE_WINDOW,
     EXPIRE_CHECKOUT,
     ISSUE_RECEIPT,
+    RECONCILE_PAYMENTS,
     SEND_MAIL,
     SEND_REMINDER,
 )
@@ -108,6 +109,25 @@ def check_stripe_expiry(ctx: PaymentContext, job: Job) -> float | None:
     if info.status == "open" and ctx.clock.now() < session.window_ends_at:
         return ctx.clock.now() + EXPIRY_RECHECK_SECONDS  # Stripe's expiry lags
     return None
+
+
+def reconcile_payments(ctx: PaymentContext, job: Job) -> float | None:
+    """Every few minutes (and at start-up): ask Stripe about each payment session it may
+    still take money for, and apply what a lost or late webhook did not tell us. Stripe
+    recommends this as the fallback to webhooks
+    (https://docs.stripe.com/checkout/fulfillment#trigger-fulfillment-on-your-landing-page).
+    Runs again after ``reconcile_interval_seconds``, whatever happened."""
+    for session in ctx.repo.sessions_at_stripe(STRIPE_OPEN):
+        try:
+            info = ctx.gateway.retrieve_checkout_session(str(session.checkout_session_id))
+        except PaymentsUnavailable as error:
+            log.warning("reconciliation stopped, Stripe unavailable: %s", error)
+            break
+        except StripeRejected as error:
+            log.error("reconciliation of %s: Stripe refused: %s", session.id, error)
+            continue
+        apply_checkout_state(ctx, ctx.session(session.id), info, SCHEDULER)
+    return ctx.clock.now() + ctx.config.reconcile_interval_seconds
 
 
 def expire_checkout(ctx: PaymentContext, job: Job) -> float | None:
@@ -214,4 +234,5 @@ JOB_RULES: dict[str, JobRule] = {
     SEND_MAIL: send_mail,
     ISSUE_RECEIPT: issue_receipt,
     EXPIRE_CHECKOUT: expire_checkout,
+    RECONCILE_PAYMENTS: reconcile_payments,
 }

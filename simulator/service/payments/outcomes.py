@@ -49,7 +49,9 @@ def record_payment(ctx: PaymentContext, session: PaymentSession,
         return
     if details.status != "succeeded":
         raise RuntimeError(f"{payment_intent_id} is {details.status}, not succeeded")
-    ctx.scheduler.run_now(_commit_payment(ctx, session.id, details))
+    jobs = _commit_payment(ctx, session.id, details)
+    ctx.crash_point("payment_committed")
+    ctx.scheduler.run_now(jobs)
 
 
 def _commit_payment(ctx: PaymentContext, session_id: str,

@@ -4,13 +4,13 @@ the collaborators as one ``PaymentContext``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator, default_ids
-from simulator.service.adapters.repositories import Repository
+from simulator.service.adapters.repositories import InboxEvent, Job, Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SYSTEM, user_actor
@@ -22,6 +22,7 @@ from simulator.service.payments import checkout, events, jobs, views
 from simulator.service.payments.checkout import CheckoutStarted
 from simulator.service.payments.context import PaymentContext
 from simulator.service.payments.errors import PaymentRefused
+from simulator.service.payments.inbox import EventInbox, Outcome
 from simulator.service.payments.ports import (
     Gateway,
     MailSender,
@@ -30,14 +31,23 @@ from simulator.service.payments.ports import (
     render_pdf_receipt,
 )
 from simulator.service.payments.views import PaymentStatusView
-from simulator.service.scheduler import CLOSE_WINDOW, Scheduler
+from simulator.service.scheduler import (
+    CLOSE_WINDOW,
+    RECONCILE_PAYMENTS,
+    RECOVER_INBOX,
+    UPKEEP_REF,
+    Scheduler,
+)
+
+RECOVER_INBOX_EVERY_SECONDS = 30
 
 
 class PaymentService:
     def __init__(self, repo: Repository, gateway: Gateway, clock: Clock,
                  config: ServiceConfig, mailer: MailSender | None, receipts: Receipts, *,
                  ids: IdGenerator | None = None, render_receipt: ReceiptRenderer | None = None,
-                 scheduler: Scheduler | None = None) -> None:
+                 scheduler: Scheduler | None = None,
+                 crash_point: Callable[[str], None] | None = None) -> None:
         self.repo = repo
         self.gateway = gateway
         self.clock = clock
@@ -54,8 +64,14 @@ class PaymentService:
             repo=self.repo, gateway=self.gateway, clock=self.clock, config=self.config,
             mailer=self.mailer, receipts=self.receipts, ids=self.ids,
             render_receipt=self.render_receipt, policy=self.policy,
-            three_d_secure=self.three_d_secure, fraud=self.fraud, scheduler=self.scheduler)
+            three_d_secure=self.three_d_secure, fraud=self.fraud, scheduler=self.scheduler,
+            **({"crash_point": crash_point} if crash_point else {}))
+        # Looked up at call time, so a test may replace ``handle_event`` on the instance.
+        self.inbox = EventInbox(repo, clock, lambda event: self.handle_event(event),
+                                lease_seconds=config.inbox_lease_seconds,
+                                crash_point=crash_point)
         jobs.register_jobs(self._context)
+        self.scheduler.register(RECOVER_INBOX, self._recover_inbox)
 
     # == the buyer's side ==================================================================
     def record_win(self, win: AuctionWin) -> None:
@@ -96,9 +112,28 @@ class PaymentService:
         return cleared
 
     # == Stripe's side and the clock's =====================================================
+    def receive_event(self, event: Mapping[str, Any], payload: str) -> Outcome:
+        """A verified delivery: stored, deduplicated on processed, then handled. Raises
+        ``EventFailed`` when the handler failed (Stripe should deliver again)."""
+        return self.inbox.receive(event, payload)
+
+    def replay_event(self, entry: InboxEvent) -> Outcome:
+        return self.inbox.replay(entry)
+
     def handle_event(self, event: Mapping[str, Any]) -> None:
         """Dispatch a verified Stripe event; raises when the work could not be done."""
         events.handle_event(self._context, event)
+
+    def schedule_upkeep(self) -> None:
+        """Reconciliation with Stripe and inbox recovery: due now, then periodic."""
+        now = self.clock.now()
+        with self.repo.transaction():
+            for kind in (RECONCILE_PAYMENTS, RECOVER_INBOX):
+                self.repo.schedule_job_now(kind, UPKEEP_REF, now, self.clock.timestamp())
+
+    def _recover_inbox(self, job: Job) -> float:
+        self.inbox.recover()
+        return self.clock.now() + RECOVER_INBOX_EVERY_SECONDS
 
     def run_due_jobs(self, now: float | None = None) -> int:
         return self.scheduler.run_due(now)

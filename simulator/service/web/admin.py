@@ -23,9 +23,9 @@ from simulator.service.domain.money import format_money
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.transaction import Transaction
+from simulator.service.payments.inbox import EventFailed
 from simulator.service.web.auth import admin_required, check_csrf, require_admin
 from simulator.service.web.errors import NotFound
-from simulator.service.web.inbox import Inbox
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
 from simulator.service.web.templating import timestamp_text
 
@@ -285,21 +285,11 @@ def replay_webhook(event_id: str) -> Response:
     entry = rt.repo.get_webhook_event(event_id)
     if entry is None:
         raise NotFound(f"No such event in the inbox: {event_id}")
-    inbox = Inbox(rt.repo, rt.clock)
-    event = json.loads(entry.payload)
-    if inbox.accept(event, entry.payload):
-        _process_again(rt, inbox, event)
-    return redirect(url_for("admin.webhook_event", event_id=event_id), 303)
-
-
-def _process_again(rt: ServiceRuntime, inbox: Inbox, event: dict[str, Any]) -> None:
     try:
-        rt.service.handle_event(event)
-    except Exception as error:
-        log.exception("replay of webhook %s failed", event["id"])
-        inbox.failed(event["id"], f"{type(error).__name__}: {error}")
-    else:
-        inbox.processed(event["id"])
+        rt.service.replay_event(entry)
+    except EventFailed:
+        log.warning("replay of webhook %s failed; the error is on its page", event_id)
+    return redirect(url_for("admin.webhook_event", event_id=event_id), 303)
 
 
 # -- audit log, alerts, security events, mail ------------------------------------------------

@@ -10,6 +10,7 @@ page instead of seeing a 401.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
@@ -86,6 +87,7 @@ def install(app: Flask) -> None:
     app.register_error_handler(PaymentsUnavailable, _payment_refused)
     app.register_error_handler(StripeRejected, _stripe_rejected)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(sqlite3.OperationalError, _storage_error)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -114,6 +116,20 @@ def _http_error(error: HTTPException) -> Response:
                     request.method, request.path, request.remote_addr, request.content_length)
     code = _HTTP_CODES.get(status, "http_error")
     return error_response(code, status, error.description or error.name)
+
+
+STORAGE_BUSY = "We are very busy right now. Nothing was charged; please try again in a minute."
+
+
+def _storage_error(error: sqlite3.OperationalError) -> Response:
+    """The database is locked past its timeout, or the disk is full: every write of the
+    request was rolled back, so the buyer (or Stripe, for a webhook) can simply try again."""
+    full = "full" in str(error)
+    (log.critical if full else log.error)(
+        "storage unavailable on %s %s: %s", request.method, request.path, error)
+    response = error_response("storage_full" if full else "service_busy", 503, STORAGE_BUSY)
+    response.headers["Retry-After"] = "60" if full else "5"
+    return response
 
 
 def _unexpected_error(error: Exception) -> Response:

@@ -1,9 +1,7 @@
-"""The webhook receiver's writes: the inbox row of each delivery, and the security
-event (plus, in a burst, an alert) for each refused one."""
+"""The webhook receiver's record of refused deliveries: a security event each, and in a
+burst one alert. (Accepted deliveries go to the inbox of ``payments/inbox.py``.)"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from simulator.common.clock import Clock
 from simulator.service.adapters.repositories import Repository
@@ -18,19 +16,6 @@ class Inbox:
         self.repo = repo
         self.clock = clock
         self.burst = burst or SignatureFailureBurst()
-
-    def accept(self, event: dict[str, Any], payload: str) -> bool:
-        """Store the raw delivery (what was signed); False for a duplicate."""
-        return self.repo.accept_webhook_event(
-            event["id"], event["type"], payload, self.clock.timestamp())
-
-    def processed(self, event_id: str) -> None:
-        with self.repo.transaction():
-            self.repo.mark_webhook_processed(event_id, self.clock.timestamp())
-
-    def failed(self, event_id: str, error: str) -> None:
-        with self.repo.transaction():
-            self.repo.mark_webhook_failed(event_id, error, self.clock.timestamp())
 
     def security_event(self, kind: str, detail: str, remote_addr: str) -> None:
         """Record a refused delivery; many in a short time raise one alert."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from simulator.service.adapters.receipts import ReceiptStore
     from simulator.service.adapters.repositories import Repository
     from simulator.service.adapters.stripe_gateway import StripeGateway
+    from simulator.service.adapters.webhook_endpoint import EndpointSecrets
     from simulator.service.payments import PaymentService
 
 EXTENSION = "payment_service"
@@ -53,9 +54,13 @@ class ServiceRuntime:
     service: PaymentService
     gateway: StripeGateway
     receipts: ReceiptStore
-    webhook_secret: str | None
-    webhook_endpoint_id: str | None = None  # the endpoint this process registered
+    webhook_secrets: EndpointSecrets
     clock_offset: ClockOffsetFile | None = None
+
+    @property
+    def webhook_endpoint_id(self) -> str | None:
+        """This service's endpoint at the sandbox (None with ``STRIPE_WEBHOOK_SECRET``)."""
+        return None if self.config.stripe_webhook_secret else self.webhook_secrets.endpoint_id
 
     def advance_clock(self, seconds: float) -> None:
         if self.clock_offset is not None:

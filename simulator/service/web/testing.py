@@ -46,3 +46,19 @@ def advance_clock() -> Response:
 @bp.post("/jobs/run")
 def run_jobs() -> Response:
     return jsonify({"jobs_run": service_runtime().service.run_due_jobs()})
+
+
+@bp.post("/faults")
+def arm_crash_point() -> Response:
+    """``{"crash_at": POINT, "count": N}``: the next N times a worker reaches POINT it
+    dies with SIGKILL (``payments/crash_points.py``), for fault tests."""
+    from simulator.service.payments.crash_points import CrashPoints
+
+    body = request.get_json(silent=True) or {}
+    rt = service_runtime()
+    try:
+        count = int(body.get("count", 1))
+        armed = CrashPoints(rt.repo, rt.clock).arm(str(body.get("crash_at")), count)
+    except (TypeError, ValueError) as error:
+        raise InvalidRequest(str(error)) from None
+    return jsonify({"armed": armed})

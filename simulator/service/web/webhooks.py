@@ -8,11 +8,15 @@ https://docs.stripe.com/webhooks#handle-duplicate-events):
    malformed, not matching the endpoint's secret, or timestamped more than 300 s away
    from the service's clock (a replay) → 400. The only writes are a ``security_events``
    row and a log line.
-3. The delivery is stored in the inbox keyed by event id. An event already processed,
-   or being processed right now, is answered 200 ``duplicate`` with no further work.
-4. ``PaymentService.handle_event`` does the work. If it raises, the inbox row is marked
-   ``failed`` with the error and the answer is 500, so Stripe delivers again later
-   (https://docs.stripe.com/webhooks#retries); a failed event is processed again then.
+3. The delivery is stored in the inbox keyed by event id and claimed for processing
+   (``payments/inbox.py``). Dedupe is on *processed*: an event whose earlier processing
+   committed is answered 200 ``duplicate`` with no further work; one a live worker is
+   processing right now, 200 ``in_progress``; one whose worker died, or that failed, is
+   processed again.
+4. ``PaymentService`` does the work. If it raises, the inbox row is marked ``failed``
+   with the error and the answer is 500, so Stripe delivers again later
+   (https://docs.stripe.com/webhooks#retries). If the database cannot be written (locked,
+   disk full) the answer is 503 and nothing was stored.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from simulator.service.adapters.errors import InvalidSignature
 from simulator.service.adapters.stripe_gateway import StripeGateway
+from simulator.service.adapters.webhook_endpoint import WEBHOOK_PATH, EndpointSecrets
+from simulator.service.payments.inbox import EventFailed
 from simulator.service.web.errors import error_body
 from simulator.service.web.inbox import Inbox
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
@@ -33,19 +39,8 @@ from simulator.service.web.runtime import ServiceRuntime, service_runtime
 log = logging.getLogger("simulator.service.webhooks")
 bp = Blueprint("webhooks", __name__)
 
-WEBHOOK_PATH = "/payments/webhooks/stripe"
 MAX_BODY_BYTES = 256 * 1024
 TOLERANCE_SECONDS = 300  # the official SDKs' default tolerance
-# The events PaymentService.handle_event acts on; the endpoint subscribes to these only.
-HANDLED_EVENTS = (
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "checkout.session.expired",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "charge.refunded",
-)
 
 
 @dataclass
@@ -58,21 +53,40 @@ class WebhookRejected(Exception):
 
 
 def verify_event(gateway: StripeGateway, payload: bytes, header: str | None,
-                 secret: str | None) -> dict[str, Any]:
+                 secrets: EndpointSecrets) -> dict[str, Any]:
     """The event in ``payload`` once its signature and timestamp check out. The gateway
     checks the HMAC with the SDK and the timestamp against the service's clock, so a
-    sandbox and a service whose clocks were moved together in a test still agree."""
+    sandbox and a service whose clocks were moved together in a test still agree. A
+    signature no known secret matches makes the secrets be re-read once (a roll)."""
     if not header:
         raise WebhookRejected("webhook_signature_missing", "Missing Stripe-Signature header.")
-    if not secret:
+    if not secrets.current():
         raise WebhookRejected("webhook_secret_unset", "No webhook signing secret is set.", 500)
+    known = secrets.current()
     try:
-        event = gateway.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)
-    except InvalidSignature as error:
-        raise WebhookRejected(_rejection_kind(error.reason), error.reason) from None
+        event = _verified(gateway, payload, header, known)
+    except WebhookRejected as rejected:
+        if rejected.kind != "webhook_signature_invalid":
+            raise
+        secrets.refresh()  # this thread's, or one another thread just made
+        if secrets.current() == known:
+            raise
+        event = _verified(gateway, payload, header, secrets.current())
     if not isinstance(event.get("id"), str):
         raise WebhookRejected("webhook_payload_invalid", "The payload is not a Stripe event")
     return event
+
+
+def _verified(gateway: StripeGateway, payload: bytes, header: str,
+              secrets: tuple[str, ...]) -> dict[str, Any]:
+    """Verified with the first secret that matches; the last refusal otherwise."""
+    refusal = InvalidSignature("No signatures found matching the expected signature")
+    for secret in secrets:
+        try:
+            return gateway.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)
+        except InvalidSignature as error:
+            refusal = error
+    raise WebhookRejected(_rejection_kind(refusal.reason), refusal.reason)
 
 
 def _rejection_kind(reason: str) -> str:
@@ -89,13 +103,17 @@ def receive_stripe_event() -> Response:
     try:
         payload = _read_payload()
         event = verify_event(rt.gateway, payload, request.headers.get("Stripe-Signature"),
-                             rt.webhook_secret)
+                             rt.webhook_secrets)
     except WebhookRejected as rejected:
         return _reject(rt, rejected)
-    inbox = Inbox(rt.repo, rt.clock)
-    if not inbox.accept(event, payload.decode("utf-8")):
-        return _answer(event, "duplicate")
-    return _dispatch(rt, inbox, event)
+    try:
+        outcome = rt.service.receive_event(event, payload.decode("utf-8"))
+    except EventFailed:
+        response = jsonify(error_body(
+            "handler_failed", "The event could not be processed; it will be retried."))
+        response.status_code = 500
+        return response
+    return _answer(event, outcome)
 
 
 def _read_payload() -> bytes:
@@ -108,20 +126,6 @@ def _read_payload() -> bytes:
             f"The payload is larger than {MAX_BODY_BYTES} bytes.",
             413,
         ) from None
-
-
-def _dispatch(rt: ServiceRuntime, inbox: Inbox, event: dict[str, Any]) -> Response:
-    try:
-        rt.service.handle_event(event)
-    except Exception as error:
-        log.exception("webhook %s (%s) failed", event["id"], event["type"])
-        inbox.failed(event["id"], f"{type(error).__name__}: {error}")
-        response = jsonify(error_body(
-            "handler_failed", "The event could not be processed; it will be retried."))
-        response.status_code = 500
-        return response
-    inbox.processed(event["id"])
-    return _answer(event, "processed")
 
 
 def _answer(event: dict[str, Any], status: str) -> Response:

@@ -63,7 +63,9 @@ def service() -> FakePaymentService:
 
 @pytest.fixture
 def app(config: ServiceConfig, repo: Repository, service: FakePaymentService) -> Flask:
-    flask_app = create_app(config, clock=Clock(), service=service)  # type: ignore[arg-type]
+    clock = Clock()
+    flask_app = create_app(config, clock=clock, service=service)  # type: ignore[arg-type]
+    service.attach_inbox(repo, clock)
     flask_app.testing = True
     return flask_app
 

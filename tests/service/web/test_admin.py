@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from web_support import ADMIN, ALICE, LOT_17, NOW, FakePaymentService, csrf, payment_session
 
-from simulator.service.adapters.repositories import Repository
+from simulator.service.adapters.repositories import InboxClaim, Repository
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.audit import AuditEntry
 from simulator.service.domain.notification import Mail
@@ -41,9 +41,12 @@ def records(repo: Repository) -> Repository:
                                 NOW)
         repo.queue_mail(Mail("receipt:ord_17", ALICE.email, "Your receipt for lot 17", "Hi"),
                         NOW)
-    repo.accept_webhook_event("evt_ok", "checkout.session.completed", '{"id": "evt_ok"}', NOW)
-    repo.accept_webhook_event("evt_bad", "charge.refunded",
-                              json.dumps({"id": "evt_bad", "type": "charge.refunded"}), NOW)
+    claim = InboxClaim("host:1", 0.0, 0.0, lambda _owner: False)
+    repo.claim_webhook_event("evt_ok", "checkout.session.completed", '{"id": "evt_ok"}', NOW,
+                             claim)
+    repo.claim_webhook_event("evt_bad", "charge.refunded",
+                             json.dumps({"id": "evt_bad", "type": "charge.refunded"}), NOW,
+                             claim)
     with repo.transaction():
         repo.mark_webhook_processed("evt_ok", NOW)
         repo.mark_webhook_failed("evt_bad", "LookupError: win vanished", NOW)

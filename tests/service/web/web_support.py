@@ -10,10 +10,13 @@ from typing import Any
 import stripe
 from flask.testing import FlaskClient
 
+from simulator.common.clock import Clock
+from simulator.service.adapters.repositories import InboxEvent, Repository
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.user import User
 from simulator.service.payments import CheckoutStarted, PaymentStatusView
+from simulator.service.payments.inbox import EventInbox
 
 WEBHOOK_SECRET = "whsec_web_layer_tests"
 NOW = 1_750_000_000
@@ -67,6 +70,18 @@ class FakePaymentService:
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     jobs_run: int = 0
+    inbox: EventInbox | None = None  # the real inbox, around this fake's handle_event
+
+    def attach_inbox(self, repo: Repository, clock: Clock) -> None:
+        self.inbox = EventInbox(repo, clock, self.handle_event)
+
+    def receive_event(self, event: dict[str, Any], payload: str) -> str:
+        assert self.inbox is not None
+        return self.inbox.receive(event, payload)
+
+    def replay_event(self, entry: InboxEvent) -> str:
+        assert self.inbox is not None
+        return self.inbox.replay(entry)
 
     def _called(self, name: str, *args: Any) -> None:
         self.calls.append((name, args))
