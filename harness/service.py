@@ -73,6 +73,10 @@ class InProcessService:
         self.thread.join(timeout=10)
         self.server.server_close()
         rt = self.runtime
+        if self.config.follow_sandbox_clock:
+            from simulator.service.adapters.sandbox_clock import unfollow_sandbox_clock
+
+            unfollow_sandbox_clock(self.config)
         if rt.webhook_endpoint_id:
             from simulator.service.adapters.webhook_endpoint import delete_webhook_endpoint
 

@@ -696,9 +696,8 @@ def bench_bare(plan: ServiceBenchPlan, workdir: Path, make: CallMaker, phase: st
 
 # -- 3. the payment window ------------------------------------------------------------------
 class Clocks:
-    """The service's and the sandbox's clocks, moved together through their control
-    routes: the ``expires_at`` the service asks the sandbox for must make sense on the
-    sandbox's clock."""
+    """The one time of the service and the sandbox (the service follows the sandbox's
+    clock), moved through the service's control route."""
 
     def __init__(self, sut: ServiceUnderTest) -> None:
         self.sut = sut
@@ -713,8 +712,6 @@ class Clocks:
         clock then reads ``target`` (a few milliseconds later at most)."""
         step = int(target - self.now())
         if step > 0:
-            requests.post(f"{self.sut.sandbox.url}/_sandbox/clock/advance",
-                          data={"seconds": step}, timeout=120).raise_for_status()
             answer = requests.post(f"{self.sut.url}/_test/clock/advance",
                                    json={"seconds": step}, timeout=120)
             answer.raise_for_status()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 
 from simulator.cli.bench import BENCH
+from simulator.cli.clock import CLOCK
 from simulator.cli.command import Command
 from simulator.cli.instance import claim_instance, release
 from simulator.cli.listen import LISTEN
 from simulator.cli.service import SERVICE
 from simulator.cli.trigger import TRIGGER
 from simulator.cli.up import UP
+from simulator.cli.wins import WINS
 
 
 def _sandbox_args(parser: argparse.ArgumentParser) -> None:
@@ -66,4 +68,4 @@ def _run_coverage(args: argparse.Namespace) -> int:
 COVERAGE = Command("coverage", "Regenerate COVERAGE.md from Stripe's OpenAPI spec.",
                    _coverage_args, _run_coverage)
 
-ALL: list[Command] = [UP, SANDBOX, SERVICE, LISTEN, TRIGGER, COVERAGE, BENCH]
+ALL: list[Command] = [UP, SANDBOX, SERVICE, CLOCK, WINS, LISTEN, TRIGGER, COVERAGE, BENCH]

@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--test-mode", action="store_true",
                         help="enable /_test/clock/advance and /_test/jobs/run")
+    parser.add_argument("--own-clock", action="store_true",
+                        help="in test mode against the sandbox, keep a clock of its own"
+                        " instead of following the sandbox's")
     parser.add_argument("--no-scheduler", action="store_true",
                         help="do not run due jobs in the background")
     parser.add_argument("--seed-demo", action="store_true",
@@ -53,7 +56,10 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
     overrides.update({name: value for name, value in optional.items() if value is not None})
     if args.test_mode:
         overrides["test_mode"] = True
-    return load_config(**overrides)
+    config = load_config(**overrides)
+    if config.test_mode and not config.uses_real_stripe and not args.own_clock:
+        config = dataclasses.replace(config, follow_sandbox_clock=True)
+    return config
 
 
 def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
@@ -72,6 +78,11 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     if inbox or jobs:
         print(f"Recovering after a crash: {inbox} webhook events and {jobs} jobs were cut"
               " off; they run again now.", flush=True)
+    if config.follow_sandbox_clock:
+        from simulator.service.adapters.sandbox_clock import follow_sandbox_clock
+
+        if follow_sandbox_clock(config, clock_offset_file(config).set):
+            print(f"Clock: following the sandbox's at {config.stripe_api_base}", flush=True)
     if seed_demo:
         _seed(repo, config)
     config = dataclasses.replace(config, session_secret=config.session_secret

@@ -24,6 +24,7 @@ log = logging.getLogger("simulator.sandbox")
 
 def create_app(config: SandboxConfig | None = None) -> Flask:
     config = config or SandboxConfig()
+    jobs.register_job_kinds()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     rt = Runtime(config)

@@ -5,10 +5,18 @@ Nothing sleeps: ``run_due`` runs whatever is due on the sandbox clock, and is ca
 the server's ticker, after every clock move, and on demand from tests. A job is claimed
 with a lease in the database, so several processes never run the same job twice, and a
 job whose process died is picked up again when its lease runs out.
+
+The handlers live beside the objects they change, registered by ``@job_handler``; which
+modules those are is listed once, in ``JOB_MODULES``, and ``register_job_kinds`` loads
+them at start-up, so a process runs every kind whatever else it happened to import. A
+job of a kind this process still cannot run is never dropped: it keeps its row and waits
+another lease, for a process (or a release) that knows it.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 from collections.abc import Callable
 
@@ -21,6 +29,13 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 30.0
 JobHandler = Callable[[Ctx, str], None]
 HANDLERS: dict[str, JobHandler] = {}
+# Every module that defines a ``@job_handler``; a new job kind's module is added here.
+JOB_MODULES = (
+    "simulator.sandbox.resources.checkout_session",
+    "simulator.sandbox.resources.refund",
+    "simulator.sandbox.resources.test_clock",
+)
+_warned_unknown: set[str] = set()
 
 
 def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
@@ -31,8 +46,23 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+@functools.cache
+def register_job_kinds() -> None:
+    """Import every module that defines job handlers, once per process."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
+def known_kinds() -> frozenset[str]:
+    register_job_kinds()
+    return frozenset(HANDLERS)
+
+
 def schedule(ctx: Ctx, kind: str, ref: str, due_at: float) -> None:
     """Schedule (or reschedule) the one job of ``kind`` for ``ref``."""
+    register_job_kinds()
+    if kind not in HANDLERS:
+        raise LookupError(f"no job handler for kind {kind!r}: add its module to JOB_MODULES")
     ctx.store.conn.execute(
         "INSERT INTO jobs (kind, ref, due_at, claimed_until, attempts) VALUES (?, ?, ?, 0, 0)"
         " ON CONFLICT(kind, ref) DO UPDATE SET due_at = excluded.due_at, claimed_until = 0",
@@ -53,27 +83,43 @@ def _claim_next(store: Store, now: float) -> tuple[int, str, str] | None:
         ).fetchone()
         if row is None:
             return None
+        job_id, kind, ref = int(row[0]), str(row[1]), str(row[2])
+        # A job of a kind nobody here can run is only set aside for a lease: that is
+        # not an attempt, so its count does not grow while it waits.
         conn.execute(
-            "UPDATE jobs SET claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
-            (system_time() + LEASE_SECONDS, row[0]),
+            "UPDATE jobs SET claimed_until = ?, attempts = attempts + ? WHERE id = ?",
+            (system_time() + LEASE_SECONDS, int(kind in HANDLERS), job_id),
         )
-    return int(row[0]), str(row[1]), str(row[2])
+    return job_id, kind, ref
+
+
+def _warn_unknown_kind(kind: str) -> None:
+    if kind not in _warned_unknown:
+        _warned_unknown.add(kind)
+        log.warning("no handler for job kind %r in this process; its jobs are kept and"
+                    " retried every %s s", kind, LEASE_SECONDS)
 
 
 def run_due(store: Store, now: Callable[[], float], ids: IdGenerator, base_url: str,
             limit: int = 10_000) -> int:
-    """Run every job due at the sandbox's current time; returns how many ran."""
+    """Run every job due at the sandbox's current time; returns how many ran.
+
+    A claimed job is not claimed again until its lease runs out, so one that fails, or
+    whose kind no handler here knows, waits for a later call instead of spinning."""
+    register_job_kinds()
     ran = 0
-    while ran < limit:
+    for _ in range(limit):
         claimed = _claim_next(store, now())
         if claimed is None:
             break
         job_id, kind, ref = claimed
         handler = HANDLERS.get(kind)
+        if handler is None:
+            _warn_unknown_kind(kind)
+            continue
         try:
             with store.transaction() as conn:
-                if handler is not None:
-                    handler(Ctx(store=store, now=int(now()), ids=ids, base_url=base_url), ref)
+                handler(Ctx(store=store, now=int(now()), ids=ids, base_url=base_url), ref)
                 conn.execute("DELETE FROM jobs WHERE id = ? AND claimed_until > 0", (job_id,))
         except Exception:
             log.exception("job %s %s failed; it will be retried when its lease runs out", kind, ref)

@@ -8,13 +8,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.common.clock import Clock
+from simulator.common.clock import Clock, system_time
 from simulator.common.ids import IdGenerator
 from simulator.sandbox.faults import Faults
 from simulator.sandbox.store import Store
 
 log = logging.getLogger("simulator.sandbox")
 CLOCK_OFFSET_KEY = "clock_offset"
+CLOCK_JUMP_KEY = "clock_jump_until"  # wall-clock end of a jump's hold on background delivery
 
 
 @dataclass
@@ -52,6 +53,17 @@ class Runtime:
             offset = self._clock_offset() + seconds
             self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset))
         return offset
+
+    def hold_background_delivery(self, seconds: float) -> None:
+        """While the clock jumps, deliveries are made by the jump itself, step by step;
+        one signed by a background thread at one step could arrive after the receiver's
+        clock moved on, and be refused as stale. ``seconds``: how long at most (0: end)."""
+        until = system_time() + seconds if seconds else 0.0
+        with self.store.transaction():
+            self.store.set_meta(CLOCK_JUMP_KEY, repr(until))
+
+    def background_delivery_held(self) -> bool:
+        return float(self.store.get_meta(CLOCK_JUMP_KEY, "0") or 0) > system_time()
 
     def public_url(self, host_url: str) -> str:
         return (self.config.public_url or host_url).rstrip("/")

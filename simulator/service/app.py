@@ -22,6 +22,7 @@ from simulator.common.clock import Clock
 from simulator.service.adapters.mail import Mailer, MailSender
 from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
+from simulator.service.adapters.sandbox_clock import follow_sandbox_clock
 from simulator.service.adapters.stripe_gateway import StripeGateway
 from simulator.service.adapters.webhook_endpoint import (
     EndpointSecrets,
@@ -33,8 +34,9 @@ from simulator.service.adapters.webhook_endpoint import (
 from simulator.service.config import ServiceConfig
 from simulator.service.payments import PaymentService
 from simulator.service.payments.crash_points import CrashPoints
-from simulator.service.web import admin, api, errors, pages, templating, testing, webhooks
+from simulator.service.web import admin, api, errors, pages, templating, testing, webhooks, wins
 from simulator.service.web.runtime import ClockOffsetFile, ServiceRuntime, attach
+from simulator.service.web.runtime import runtime_of as service_runtime_of
 
 log = logging.getLogger("simulator.service")
 
@@ -61,6 +63,8 @@ def create_app(config: ServiceConfig, *, clock: Clock | None = None,
         receipts=receipts, clock_offset=offset,
         webhook_secrets=EndpointSecrets(config, repo, clock, endpoint),
     ))
+    if config.follow_sandbox_clock and not config.uses_real_stripe:
+        follow_sandbox_clock(config, service_runtime_of(app).set_clock_offset)
     if run_scheduler:
         start_job_ticker(service)
     return app
@@ -87,7 +91,7 @@ def _flask_app(config: ServiceConfig) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.public_url.startswith("https://"),
     )
-    for blueprint in (api.bp, webhooks.bp, pages.bp, admin.bp):
+    for blueprint in (api.bp, webhooks.bp, pages.bp, admin.bp, wins.bp):
         app.register_blueprint(blueprint)
     if config.test_mode:
         app.register_blueprint(testing.bp)

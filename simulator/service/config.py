@@ -54,6 +54,8 @@ class ServiceConfig:
     reconcile_interval_seconds: int = 120
     # How long (wall clock) a worker owns an inbox event it is processing.
     inbox_lease_seconds: float = 60.0
+    # Test mode against the sandbox: one time for both (``adapters/sandbox_clock.py``).
+    follow_sandbox_clock: bool = False
     # How long a request waits for another writer before answering 503.
     db_busy_timeout_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)

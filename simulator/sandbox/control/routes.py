@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from simulator.sandbox import webhooks
+from simulator.sandbox import timeline, webhooks
 from simulator.sandbox.api.endpoint import json_response, runtime
 from simulator.sandbox.errors import InvalidRequestError, NotFoundError
 from simulator.sandbox.faults import ACTIONS
 from simulator.sandbox.runtime import CLOCK_OFFSET_KEY
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
+MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 3600
 _SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -97,22 +98,51 @@ def _clock_body() -> dict[str, Any]:
         "now_float": rt.clock.now(),
         "offset_seconds": float(rt.store.get_meta(CLOCK_OFFSET_KEY, "0") or 0),
         "iso": rt.clock.datetime().isoformat(),
+        "followers": timeline.followers(rt),
     }
 
 
 @bp.post("/clock/advance")
 def advance_clock() -> Any:
+    """Move the one time forward: the sandbox's clock and its followers' (a payment
+    service running against it), in steps, so due work on both sides runs in time order
+    (``timeline.py``). Webhooks that came due are sent before answering: tests never
+    sleep."""
     from simulator.sandbox.app import run_due_jobs
 
     seconds = _int_arg("seconds")
     if seconds < 0:
         raise InvalidRequestError("The sandbox clock only moves forward.", param="seconds")
+    if seconds > MAX_ADVANCE_SECONDS:
+        raise InvalidRequestError(
+            f"seconds must be at most {MAX_ADVANCE_SECONDS} (5 years).", param="seconds")
     rt = runtime()
-    rt.advance_clock(seconds)
-    ran = run_due_jobs(rt, rt.public_url(request.host_url))
-    # Webhook retries that came due are sent before answering, so tests never sleep.
-    delivered = webhooks.dispatcher_for(rt).drain()
-    return json_response({**_clock_body(), "jobs_run": ran, "webhooks": delivered.to_dict()})
+    base_url = rt.public_url(request.host_url)
+    dispatcher = webhooks.dispatcher_for(rt)
+
+    def run_here() -> tuple[int, int]:
+        ran = run_due_jobs(rt, base_url)
+        return ran, dispatcher.drain().delivered
+
+    jump = timeline.advance(rt, seconds, run_here)
+    return json_response({**_clock_body(), "jobs_run": jump.jobs_run,
+                          "webhooks": {"delivered": jump.webhooks_delivered},
+                          "steps": jump.steps, "followers": timeline.followers(rt),
+                          "followers_unreachable": jump.unreachable})
+
+
+@bp.post("/clock/followers")
+def add_clock_follower() -> Any:
+    """``url``: a server whose clock moves with the sandbox's (``timeline.py``)."""
+    url = _arg("url")
+    if not url or not url.startswith(("http://", "https://")):
+        raise InvalidRequestError("url must be an http(s) URL.", param="url")
+    return json_response({"followers": timeline.add_follower(runtime(), url)})
+
+
+@bp.delete("/clock/followers")
+def remove_clock_follower() -> Any:
+    return json_response({"followers": timeline.remove_follower(runtime(), _arg("url") or "")})
 
 
 @bp.post("/jobs/run")

@@ -165,6 +165,8 @@ class Dispatcher:
             interval = 0.0 if worked else _back_off(interval)
 
     def _poll(self, woken: bool) -> bool:
+        if self.rt.background_delivery_held():
+            return False  # a clock jump delivers, step by step (``timeline.py``)
         if not woken and not outbox.has_due(self.rt.store, self.rt.clock.now(), system_time()):
             return False
         return self.deliver_round().attempted > 0

@@ -652,8 +652,10 @@ class Repository(Store):
             " CASE WHEN done = 0 THEN due_at ELSE excluded.due_at END), done = 0",
             (kind, ref, due_at, at))
 
-    def next_job_due(self) -> float | None:
-        row = self._one("SELECT MIN(due_at) FROM jobs WHERE done = 0")
+    def next_job_due(self, *, except_kinds: tuple[str, ...] = ()) -> float | None:
+        marks = ", ".join("?" for _ in except_kinds)
+        where = f"AND kind NOT IN ({marks})" if except_kinds else ""
+        row = self._one(f"SELECT MIN(due_at) FROM jobs WHERE done = 0 {where}", *except_kinds)
         return float(row[0]) if row and row[0] is not None else None
 
     # -- the service's own settings (its webhook endpoint) ---------------------------------

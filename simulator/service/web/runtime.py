@@ -39,7 +39,9 @@ class ClockOffsetFile:
             return 0.0
 
     def advance(self, seconds: float) -> float:
-        offset = self.read() + seconds
+        return self.set(self.read() + seconds)
+
+    def set(self, offset: float) -> float:
         partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         partial.write_text(json.dumps({"offset_seconds": offset}))
         partial.replace(self.path)  # atomic: readers see the old or the new offset
@@ -62,6 +64,12 @@ class ServiceRuntime:
         """This service's endpoint at the sandbox (None with ``STRIPE_WEBHOOK_SECRET``)."""
         return None if self.config.stripe_webhook_secret else self.webhook_secrets.endpoint_id
 
+    def set_clock_offset(self, offset: float) -> None:
+        if self.clock_offset is not None:
+            self.clock_offset.set(offset)
+        else:
+            self.clock.set_offset(offset)
+
     def advance_clock(self, seconds: float) -> None:
         if self.clock_offset is not None:
             self.clock_offset.advance(seconds)
@@ -71,6 +79,11 @@ class ServiceRuntime:
 
 def service_runtime() -> ServiceRuntime:
     rt: ServiceRuntime = current_app.extensions[EXTENSION]
+    return rt
+
+
+def runtime_of(app: Any) -> ServiceRuntime:
+    rt: ServiceRuntime = app.extensions[EXTENSION]
     return rt
 
 

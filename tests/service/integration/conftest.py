@@ -25,7 +25,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxControl
 def market(sandbox: SandboxControl, tmp_path: object) -> Iterator[Marketplace]:
     sandbox.clear_faults()
     config = service_config(str(tmp_path), sandbox.url, circuit_failure_threshold=5,
-                            circuit_reset_seconds=60, stripe_timeout_seconds=5.0)
+                            circuit_reset_seconds=60, stripe_timeout_seconds=5.0,
+                            follow_sandbox_clock=True)
     clock = Clock()
     clock.advance(sandbox.offset())  # the sandbox's clock may have been moved already
     sleeps: list[float] = []

@@ -6,20 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 import stripe
 
 from harness.servers import RunningServer
-from harness.service import InProcessService, ServiceClient
+from harness.service import InProcessService, ServiceClient, service_config
 from simulator.common.clock import Clock
+from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
+from simulator.service.adapters.stripe_gateway import StripeGateway
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.transaction import Transaction
 from simulator.service.domain.user import User
+from simulator.service.payments import PaymentService
 
 SANDBOX_KEY = "sk_test_service_integration"
 ALICE = User("usr_alice", "Alice Buyer", "alice@example.test", "buyer", "tok_alice", "US")
@@ -159,9 +163,8 @@ class Marketplace:
         return outcome
 
     def advance(self, seconds: int) -> None:
-        """Move both clocks (the service's first: a delivery the sandbox signs after its
-        jump must not look like it came from the future), then deliver what is due."""
-        self.client().advance_clock(seconds)
+        """Move the one time: the service follows the sandbox's clock, and the jump
+        runs what falls due on both sides in time order."""
         self.sandbox.advance(seconds)
         self.sandbox.drain()
         self.client().run_jobs()
@@ -191,3 +194,20 @@ def eventually(check: Callable[[], bool], drain: Callable[[], object],
             return True
         drain()
     return check()
+
+
+def record_win(db_path: str, sandbox_url: str, lot: int, ended_at: int) -> AuctionWin:
+    """What the auction house does when an auction ends (through the payment core)."""
+    config = service_config(Path(db_path).parent, sandbox_url)
+    repo = Repository(db_path)
+    if repo.get_user(ALICE.id) is None:
+        with repo.transaction():
+            repo.add_user(ALICE)
+    clock = Clock()
+    core = PaymentService(repo, StripeGateway(config, clock), clock, config, None,
+                          ReceiptStore(config.receipts_dir))
+    win = AuctionWin(f"win_{lot}", lot, f"Lot number {lot}", "usr_seller", ALICE.id, 64_200,
+                     "usd", ended_at)
+    core.record_win(win)
+    repo.close()
+    return win

@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from integration_support import ALICE, SandboxControl
+from integration_support import ALICE, SandboxControl, record_win
 
 from harness.servers import RunningServer
-from harness.service import ServiceClient, service_config, start_service_process
-from simulator.common.clock import Clock
-from simulator.service.adapters.receipts import ReceiptStore
-from simulator.service.adapters.repositories import Repository
-from simulator.service.adapters.stripe_gateway import StripeGateway
-from simulator.service.domain.auction import AuctionWin
-from simulator.service.payments import PaymentService
+from harness.service import ServiceClient, start_service_process
 from simulator.service.web.runtime import ClockOffsetFile
 
 pytestmark = pytest.mark.slow
@@ -32,23 +26,6 @@ def process(sandbox: SandboxControl, tmp_path: Path) -> Iterator[RunningServer]:
                                    clock_offset=sandbox.offset())
     yield server
     server.stop()
-
-
-def record_win(db_path: str, sandbox_url: str, lot: int, ended_at: int) -> AuctionWin:
-    """What the auction house does when an auction ends (through the payment core)."""
-    config = service_config(Path(db_path).parent, sandbox_url)
-    repo = Repository(db_path)
-    if repo.get_user(ALICE.id) is None:
-        with repo.transaction():
-            repo.add_user(ALICE)
-    clock = Clock()
-    core = PaymentService(repo, StripeGateway(config, clock), clock, config, None,
-                          ReceiptStore(config.receipts_dir))
-    win = AuctionWin(f"win_{lot}", lot, f"Lot number {lot}", "usr_seller", ALICE.id, 64_200,
-                     "usd", ended_at)
-    core.record_win(win)
-    repo.close()
-    return win
 
 
 def test_a_payment_through_the_gunicorn_service(process: RunningServer,

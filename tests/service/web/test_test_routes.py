@@ -18,7 +18,8 @@ def test_advancing_the_clock_runs_the_jobs_that_became_due(
     service.jobs_run = 2
     answer = anonymous.post("/_test/clock/advance", json={"seconds": 3600})
     assert answer.status_code == 200
-    assert answer.json == {"now": NOW + 3600, "offset_seconds": 3600, "jobs_run": 2}
+    assert answer.json == {"now": NOW + 3600, "offset_seconds": 3600, "jobs_run": 2,
+                           "steps": 1}
     assert anonymous.get("/_test/clock").json["now"] == NOW + 3600
     assert 'data-server-now="1750003600"' in anonymous.get("/payments/login").text
 
