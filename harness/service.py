@@ -117,12 +117,16 @@ def wait_service_healthy(url: str, process: subprocess.Popen[bytes], log_path: s
     wait_healthy(url, process, log_path, health_path=SERVICE_HEALTH, timeout=timeout)
 
 
-def start_service_process(workdir: str | os.PathLike[str], stripe_api_base: str, *,
+def start_service_process(workdir: str | os.PathLike[str], stripe_api_base: str | None, *,
                           port: int | None = None, workers: int = 2, threads: int = 4,
                           test_mode: bool = True, clock_offset: float = 0.0,
-                          env: dict[str, str] | None = None) -> RunningServer:
+                          env: dict[str, str] | None = None,
+                          new_session: bool = False) -> RunningServer:
     """``stripe-sim service`` under gunicorn in a subprocess, answering once healthy.
-    ``clock_offset`` starts a test-mode service's clock where the sandbox's already is."""
+    ``clock_offset`` starts a test-mode service's clock where the sandbox's already is.
+    With no ``stripe_api_base`` it talks to real Stripe test mode (``STRIPE_SECRET_KEY``
+    and ``STRIPE_WEBHOOK_SECRET`` from the environment). ``new_session`` puts it in a
+    process group of its own, so ``RunningServer.kill`` takes every worker with it."""
     port = port or free_port()
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,14 +135,18 @@ def start_service_process(workdir: str | os.PathLike[str], stripe_api_base: str,
         ClockOffsetFile(f"{db}.clock.json").advance(clock_offset)
     log_path = str(folder / f"service-{port}.log")
     command = [sys.executable, "-m", "simulator.cli.service", "--port", str(port), "--db", db,
-               "--stripe-api-base", stripe_api_base, "--receipts-dir", str(folder / "receipts"),
+               "--receipts-dir", str(folder / "receipts"),
                "--workers", str(workers), "--threads", str(threads)]
+    environment = {**os.environ, **(env or {})}
+    if stripe_api_base:
+        command += ["--stripe-api-base", stripe_api_base]
+        environment["STRIPE_SECRET_KEY"] = (env or {}).get("STRIPE_SECRET_KEY",
+                                                           SERVICE_TEST_KEY)
     if test_mode:
         command.append("--test-mode")
-    environment = {**os.environ, "STRIPE_SECRET_KEY": SERVICE_TEST_KEY, **(env or {})}
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                   env=environment)
+                                   env=environment, start_new_session=new_session)
     url = f"http://127.0.0.1:{port}"
     wait_service_healthy(url, process, log_path)
     return RunningServer(url, process, db, log_path)

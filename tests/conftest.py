@@ -6,9 +6,7 @@ import pytest
 import stripe
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, sync_playwright
 
-from harness.browser import find_chromium, launch_options
 from harness.servers import RunningServer, start_sandbox
 from simulator.sandbox.app import create_app
 from simulator.sandbox.runtime import SandboxConfig
@@ -43,15 +41,3 @@ def client(sandbox_server: RunningServer) -> stripe.StripeClient:
         base_addresses={"api": sandbox_server.url},
         max_network_retries=0,
     )
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole run: a second sync Playwright cannot start in
-    the same thread while another is alive, so every browser test shares this one."""
-    if find_chromium() is None:
-        pytest.skip("no Chromium found: install Debian's chromium or set STRIPE_SIM_BROWSER")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
-        yield launched
-        launched.close()

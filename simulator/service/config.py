@@ -87,6 +87,7 @@ ENVIRONMENT = {
     "MAX_PAYMENT_RETRIES": "max_retries",
     "AUCTION_API_TOKEN": "auction_api_token",
     "SERVICE_RECONCILE_SECONDS": "reconcile_interval_seconds",
+    "SERVICE_REMINDER_JITTER_SECONDS": "reminder_jitter_seconds",
 }
 
 

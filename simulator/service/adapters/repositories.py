@@ -658,6 +658,17 @@ class Repository(Store):
         row = self._one(f"SELECT MIN(due_at) FROM jobs WHERE done = 0 {where}", *except_kinds)
         return float(row[0]) if row and row[0] is not None else None
 
+    def clear_business_data(self) -> int:
+        """Every row but the users and the service's own settings (test mode's reset)."""
+        kept = {"users", "service_state"}
+        deleted = 0
+        with self.transaction() as conn:
+            for table in [*reversed(TABLES)]:  # children before the rows they refer to
+                if table not in kept:
+                    deleted += conn.execute(f"DELETE FROM {table}").rowcount
+            conn.execute("DELETE FROM service_state WHERE key = 'crash_points'")
+        return deleted
+
     # -- the service's own settings (its webhook endpoint) ---------------------------------
     def get_state(self, key: str) -> Any:
         row = self._one("SELECT value FROM service_state WHERE key = ?", key)

@@ -107,3 +107,13 @@ def arm_crash_point() -> Response:
     except (TypeError, ValueError) as error:
         raise InvalidRequest(str(error)) from None
     return jsonify({"armed": armed})
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Forget every win, payment, order, event, job and mail (users and the webhook
+    endpoint stay): a test harness's clean slate between scenarios, in milliseconds."""
+    rt = service_runtime()
+    cleared = rt.repo.clear_business_data()
+    rt.service.schedule_upkeep()
+    return jsonify({"reset": True, "rows_deleted": cleared})
