@@ -18,6 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
+# Reports of every run: Cucumber JSON of the features, a readable HTML report, and a
+# Playwright trace and screenshot of every failed browser test.
+REPORTS = ["--cucumberjson=reports/features.cucumber.json", "--html=reports/tests.html",
+           "--self-contained-html", "--tracing=retain-on-failure",
+           "--screenshot=only-on-failure", "--output=reports/playwright"]
 BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -73,7 +78,7 @@ def main(argv: list[str]) -> int:
     ensure_browser()
     run([str(PYTHON), "-m", "ruff", "check", "simulator", "harness", "tests", "load"])
     run([str(PYTHON), "-m", "mypy"])
-    result = subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    result = subprocess.run([str(PYTHON), "-m", "pytest", *REPORTS, *rest], cwd=ROOT)
     return result.returncode
 
 

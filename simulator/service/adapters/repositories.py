@@ -638,6 +638,13 @@ class Repository(Store):
             f" {where} ORDER BY due_at, id", *([kind] if kind else []))
         return [Job(**dict(row)) for row in rows]
 
+    def replace_job(self, kind: str, ref: str, due_at: float, at: int) -> None:
+        """Add the job, or set an existing one (even done or canceled) due again."""
+        self.connection().execute(
+            "INSERT INTO jobs (kind, ref, due_at, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, done = 0,"
+            " attempts = 0, claimed_until = NULL, last_error = NULL", (kind, ref, due_at, at))
+
     def release_job_claims(self) -> int:
         """At start-up, with the instance lock held: leases of processes that are gone."""
         cursor = self.connection().execute(

@@ -207,11 +207,17 @@ def _schedule_reminders(ctx: PaymentContext, session: PaymentSession, failed_at:
                               jitter_seconds=ctx.config.reminder_jitter_seconds,
                               rng_seed=session.id, hours=ctx.config.reminder_hours)
     for number, at in enumerate(times, 1):
-        ctx.scheduler.schedule(SEND_REMINDER, f"{session.win_id}:{session.id}:{number}", at)
+        # Replaces a reminder of the same number canceled just above (a failure recorded
+        # again after a delayed payment), which a plain schedule would leave canceled.
+        ctx.repo.replace_job(SEND_REMINDER, f"{session.win_id}:{session.id}:{number}", at,
+                             ctx.clock.timestamp())
 
 
 def mark_processing(ctx: PaymentContext, session: PaymentSession,
                     payment_intent_id: str | None) -> None:
+    if ctx.session(session.id).status == "failed" and not _still_processing(
+            ctx, payment_intent_id):
+        return  # an old "completed, unpaid" arriving after the payment's failure
     with ctx.repo.transaction():
         current = ctx.session(session.id)
         if current.status not in ("open", "failed"):
@@ -225,6 +231,15 @@ def mark_processing(ctx: PaymentContext, session: PaymentSession,
             return
         ctx.audit(STRIPE, "payment_session.processing", "payment_session",
                   processing.id, current.snapshot(), processing.snapshot())
+
+
+def _still_processing(ctx: PaymentContext, payment_intent_id: str | None) -> bool:
+    """Whether Stripe says the payment is still being confirmed: a failed session goes
+    back to ``processing`` only then (Stripe does not promise the events' order, and a
+    failed delayed payment's Checkout Session stays complete and unpaid for good)."""
+    if payment_intent_id is None:
+        return False
+    return ctx.gateway.payment_details(payment_intent_id).status == "processing"
 
 
 def mark_expired(ctx: PaymentContext, session: PaymentSession, code: str, actor: str) -> None:
