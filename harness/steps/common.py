@@ -85,7 +85,7 @@ def buyer_pays(pages: ServicePages, won: WonLot, description: str) -> None:
 
 def open_checkout(pages: ServicePages, won: WonLot) -> CheckoutPage:
     """From "My winnings", press Pay (or continue an attempt): Stripe's page opens."""
-    if "/payments/" not in pages.page.url or "/winnings" not in pages.page.url:
+    if not pages.winnings.by_testid("winnings-page").count():
         pages.winnings.open()
     pages.winnings.pay(won.lot.number)
     checkout = CheckoutPage(pages.page)
