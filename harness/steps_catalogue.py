@@ -15,7 +15,7 @@ KINDS = ("given", "when", "then")
 
 def step_modules() -> list[str]:
     return sorted(f"harness.steps.{m.name}" for m in pkgutil.iter_modules(harness.steps.__path__)
-                  if m.name not in ("cards",))
+                  if m.name not in ("cards", "phrases"))
 
 
 def steps_of(module_name: str) -> Iterator[tuple[str, str, str]]:
@@ -29,8 +29,27 @@ def steps_of(module_name: str) -> Iterator[tuple[str, str, str]]:
     found.sort(key=lambda c: (inspect.getsourcelines(c.step_func)[1], KINDS.index(
         c.type or "given")))
     for context in found:
-        doc = (inspect.getdoc(context.step_func) or "").split("\n")[0]
-        yield (context.type or "step").capitalize(), context.parser.name, doc
+        kind = (context.type or "step").capitalize()
+        yield kind, context.parser.name, _summary(context.step_func)
+
+
+def _summary(step_func: object) -> str:
+    """The docstring's first sentence, on one line."""
+    paragraph = (inspect.getdoc(step_func) or "").split("\n\n")[0].replace("\n", " ")
+    sentence, dot, _ = paragraph.partition(". ")
+    return sentence + ("." if dot and not sentence.endswith(".") else "")
+
+
+def placeholders() -> list[str]:
+    """What each typed placeholder (``{card:Card}``) accepts."""
+    from harness.steps.cards import CARDS
+
+    return ["## Placeholders", "",
+            "- `{…:Card}`: " + "; ".join(f"{name} ({number})" for name, number in CARDS.items()),
+            "- `{…:Duration}`: a number and a unit: `90 seconds`, `1 hour`, `24 hours`, `2 days`",
+            "- `{…:OrderStatus}`: created, paid, canceled or refunded",
+            "- `{…:Name}`: a name in capitals: `Alice Martin`, `Germany`",
+            "- `{…:d}`: a whole number; `{…}`: any text", ""]
 
 
 def catalogue() -> str:
@@ -42,7 +61,7 @@ def catalogue() -> str:
         for kind, phrase, doc in steps_of(module_name):
             lines.append(f"- **{kind}** {phrase}" + (f": {doc}" if doc else ""))
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + placeholders())
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Feature: While Stripe is down the buyer is asked to come back
     And the buyer is signed in
     When the buyer keeps pressing Pay
     Then the buyer is told "Payments are temporarily unavailable, please try again in a minute"
+    And no Checkout Session was created for the lot
     And the admins are alerted that Stripe is failing
     And the marketplace stops calling Stripe while the circuit is open
 

@@ -8,6 +8,8 @@ CARDS: dict[str, str] = {
     "a Visa card": "4242 4242 4242 4242",
     "a Mastercard": "5555 5555 5555 4444",
     "a card that needs authentication": "4000 0025 0000 3155",
+    # https://docs.stripe.com/testing#authentication-and-setup: "Always authenticate".
+    "a card that always needs authentication": "4000 0027 6000 3184",
     "a card that is declined": "4000 0000 0000 0002",
     "a card with insufficient funds": "4000 0000 0000 9995",
     "a lost card": "4000 0000 0000 9987",

@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_bdd import given, parsers, then, when
 
-from harness.clock import HarnessClock, parse_duration
+from harness.clock import HarnessClock
 from harness.data import Buyer, DataBuilder
 from harness.marketplace import Marketplace, WonLot
-from harness.pages.checkout import CheckoutPage
+from harness.pages.checkout import CardDetails, CheckoutPage
 from harness.pages.service import ServicePages
-from harness.steps.cards import card
+from harness.steps.phrases import phrase
 
 # Statuses as a buyer reads them on the payment page, by the page's data-status.
 STATUS = {"paid": "succeeded", "failed": "failed", "expired": "expired",
@@ -27,7 +27,7 @@ def dollars(text: str) -> int:
 
 
 # == who won what ===========================================================================
-@given(parsers.parse('{name} has won lot {number:d} for {amount}'), target_fixture="won")
+@given(phrase('{name:Name} has won lot {number:d} for {amount}'), target_fixture="won")
 @given(parsers.parse('a buyer "{name}" has won lot {number:d} for {amount}'),
        target_fixture="won")
 def buyer_won_lot(marketplace: Marketplace, stripe_data: DataBuilder, name: str,
@@ -76,11 +76,11 @@ def buyer_signs_in(pages: ServicePages, won: WonLot) -> None:
     pages.sign_in_as(won.buyer.id)
 
 
-@when(parsers.parse("the buyer pays for the lot with {description}"))
-@when(parsers.parse("the buyer pays with {description}"))
-def buyer_pays(pages: ServicePages, won: WonLot, description: str) -> None:
+@when(phrase("the buyer pays for the lot with {card:Card}"))
+@when(phrase("the buyer pays with {card:Card}"))
+def buyer_pays(pages: ServicePages, won: WonLot, card: CardDetails) -> None:
     open_checkout(pages, won)
-    CheckoutPage(pages.page).pay(card(description), email=won.buyer.email)
+    CheckoutPage(pages.page).pay(card, email=won.buyer.email)
 
 
 def open_checkout(pages: ServicePages, won: WonLot) -> CheckoutPage:
@@ -115,6 +115,52 @@ def checkout_says(pages: ServicePages, message: str) -> None:
     assert message in CheckoutPage(pages.page).payment_error()
 
 
+@when(phrase("the buyer tries {card:Card} on the same Stripe page"))
+def buyer_tries_on_same_page(pages: ServicePages, won: WonLot, card: CardDetails) -> None:
+    """Another card in the same attempt: Checkout stays open after a decline.
+
+    https://docs.stripe.com/payments/checkout"""
+    CheckoutPage(pages.page).pay(card, email=won.buyer.email)
+
+
+# == the marketplace's payment page =========================================================
+@when(phrase("the buyer tries again with {card:Card}"))
+def buyer_tries_again(pages: ServicePages, won: WonLot, card: CardDetails) -> None:
+    """A new attempt from the payment page's "Try again", on a new Checkout page, ending
+    back on the marketplace. The button appears once the failure has reached the
+    marketplace (the page reloads itself when it does)."""
+    pages.payment.wait_for_status("failed")
+    pages.payment.retry()
+    checkout = CheckoutPage(pages.page)
+    checkout.wait_until_ready()
+    checkout.pay(card, email=won.buyer.email)
+    pages.payment.wait_until_shown()
+
+
+@then(parsers.parse('the payment page says "{reason}"'))
+def payment_page_says(pages: ServicePages, reason: str) -> None:
+    assert pages.payment.failure_reason() == reason
+
+
+@then(parsers.parse("the buyer has {count:d} attempts left"))
+@then(parsers.parse("the buyer has {count:d} attempt left"))
+def attempts_left(pages: ServicePages, count: int) -> None:
+    assert pages.payment.can_retry()
+    assert pages.payment.attempts_left() == count
+
+
+@then(parsers.parse('the buyer is told "{message}"'))
+def buyer_is_told(pages: ServicePages, message: str) -> None:
+    """The marketplace's error page, in the words a buyer reads."""
+    _, shown = pages.winnings.error()
+    assert shown == message
+
+
+@then("no Checkout Session was created for the lot")
+def no_checkout_session(marketplace: Marketplace, won: WonLot) -> None:
+    assert [s for s in marketplace.payment_sessions(won) if s.reached_stripe] == []
+
+
 # == outcomes ===============================================================================
 @then(parsers.parse("the buyer sees the payment {state}"))
 def buyer_sees_state(pages: ServicePages, marketplace: Marketplace, won: WonLot,
@@ -141,18 +187,18 @@ def no_order(marketplace: Marketplace, won: WonLot) -> None:
     assert [o for o in marketplace.orders(won) if o.status == "paid"] == []
 
 
-@then(parsers.parse("the order is {status}"))
+@then(phrase("the order is {status:OrderStatus}"))
 def order_status(marketplace: Marketplace, won: WonLot, status: str) -> None:
     orders = marketplace.orders(won)
     assert [o.status for o in orders] == [status], orders
 
 
 # == time ===================================================================================
-@when(parsers.parse("{duration} pass"))
-@when(parsers.parse("{duration} passes"))
-@given(parsers.parse("{duration} have passed"))
-def time_passes(stripe_clock: HarnessClock, marketplace: Marketplace, duration: str) -> None:
-    stripe_clock.advance(parse_duration(duration))
+@when(phrase("{duration:Duration} pass"))
+@when(phrase("{duration:Duration} passes"))
+@given(phrase("{duration:Duration} have passed"))
+def time_passes(stripe_clock: HarnessClock, marketplace: Marketplace, duration: int) -> None:
+    stripe_clock.advance(duration)
     marketplace.run_jobs()
 
 

@@ -14,6 +14,7 @@ from harness.pages.service import ServicePages
 from harness.steps.cards import card
 from harness.steps.common import STATUS, dollars, open_checkout
 from harness.steps.orders import admin_pages, admin_user, lot_row  # noqa: F401 (a fixture)
+from harness.steps.phrases import phrase
 from harness.steps.receipts import wait_until
 from simulator.service.domain.transaction import Transaction
 
@@ -33,7 +34,7 @@ def the_transaction(marketplace: Marketplace, won: WonLot) -> Transaction:
 
 
 # == arranging ==============================================================================
-@given(parsers.parse("{name} from {country} won lot {number:d} for {amount}"),
+@given(phrase("{name:Name} from {country:Name} won lot {number:d} for {amount}"),
        target_fixture="won")
 def buyer_from_country_won(marketplace: Marketplace, stripe_data: DataBuilder, name: str,
                            country: str, number: int, amount: str) -> WonLot:

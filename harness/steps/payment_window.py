@@ -225,17 +225,6 @@ def send_stale_pay_form(pages: ServicePages, won: WonLot) -> None:
         form.evaluate("form => form.submit()")
 
 
-@then(parsers.parse('the buyer is told "{message}"'))
-def buyer_told(pages: ServicePages, message: str) -> None:
-    code, shown = pages.winnings.error()
-    assert (code, shown) == ("window_closed", message)
-
-
-@then("no Checkout Session was created for the lot")
-def no_checkout_session(marketplace: Marketplace, won: WonLot) -> None:
-    assert [s for s in marketplace.payment_sessions(won) if s.reached_stripe] == []
-
-
 # == mail ===================================================================================
 @then("the buyer receives a mail saying the payment window for the lot closed")
 def window_closed_mail(marketplace: Marketplace, won: WonLot) -> None:

@@ -16,10 +16,11 @@ from pytest_bdd import given, parsers, then, when
 
 from harness.data import DataBuilder
 from harness.marketplace import Marketplace, WonLot
-from harness.pages.checkout import CheckoutPage
+from harness.pages.checkout import CardDetails, CheckoutPage
 from harness.pages.service import ServicePages
-from harness.steps.cards import CARDS, card
+from harness.steps.cards import CARDS
 from harness.steps.common import STATUS, dollars, open_checkout
+from harness.steps.phrases import phrase
 from simulator.common.clock import monotonic
 from simulator.service.domain.order import Order
 
@@ -77,23 +78,23 @@ def wait_for_receipt(marketplace: Marketplace, won: WonLot) -> Order:
 
 
 def pay_and_see_it_paid(pages: ServicePages, marketplace: Marketplace, won: WonLot,
-                        description: str) -> None:
+                        card: CardDetails) -> None:
     """The buyer pays on Stripe's page and is back on the service's page, paid."""
     open_checkout(pages, won)
-    CheckoutPage(pages.page).pay(card(description), email=won.buyer.email)
+    CheckoutPage(pages.page).pay(card, email=won.buyer.email)
     pages.page.wait_for_url(f"{marketplace.url}/payments/sessions/*")
     pages.payment.wait_for_status(STATUS["paid"])
 
 
 # == arranging ==============================================================================
-@given(parsers.parse("{name} has paid {amount} for lot {number:d} with {description}"),
+@given(phrase("{name:Name} has paid {amount} for lot {number:d} with {card:Card}"),
        target_fixture="won")
 def buyer_has_paid(pages: ServicePages, marketplace: Marketplace, stripe_data: DataBuilder,
-                   name: str, amount: str, number: int, description: str) -> WonLot:
+                   name: str, amount: str, number: int, card: CardDetails) -> WonLot:
     buyer = marketplace.add_buyer(stripe_data.buyer(name))
     won = marketplace.record_win(buyer, stripe_data.lot(dollars(amount), number=number))
     pages.sign_in_as(buyer.id)
-    pay_and_see_it_paid(pages, marketplace, won, description)
+    pay_and_see_it_paid(pages, marketplace, won, card)
     return won
 
 

@@ -12,11 +12,12 @@ from pytest_bdd import given, parsers, then, when
 
 from harness.data import DataBuilder
 from harness.marketplace import Marketplace, WonLot
-from harness.pages.checkout import CheckoutPage
+from harness.pages.checkout import CardDetails, CheckoutPage
 from harness.pages.service import ServicePages
 from harness.steps.cards import card
 from harness.steps.common import dollars, open_checkout
 from harness.steps.payment_window import closes_at
+from harness.steps.phrases import phrase
 from simulator.service.domain.payment_session import PaymentSession
 
 HOUR = 3600
@@ -29,7 +30,7 @@ REMINDER_TOLERANCE_SECONDS = 2
 
 
 # == arranging ==============================================================================
-@given(parsers.parse("{name} won lot {number:d} for {amount}, {hours:d} hours ago"),
+@given(phrase("{name:Name} won lot {number:d} for {amount}, {hours:d} hours ago"),
        target_fixture="won")
 def buyer_won_hours_ago(marketplace: Marketplace, stripe_data: DataBuilder, name: str,
                         number: int, amount: str, hours: int) -> WonLot:
@@ -106,17 +107,6 @@ def failure_recorded(pages: ServicePages, marketplace: Marketplace,
 
 
 # == paying after a failure =================================================================
-@when(parsers.parse("the buyer tries again with {description}"))
-def try_again(pages: ServicePages, won: WonLot, description: str) -> None:
-    retry_checkout(pages).pay(card(description), email=won.buyer.email)
-    pages.payment.wait_until_shown()
-
-
-@when(parsers.parse("the buyer tries {description} on the same Stripe page"))
-def pay_on_same_page(pages: ServicePages, won: WonLot, description: str) -> None:
-    CheckoutPage(pages.page).pay(card(description), email=won.buyer.email)
-
-
 @when("the buyer opens the payment link in the reminder mail")
 def open_reminder_link(pages: ServicePages, marketplace: Marketplace, won: WonLot) -> None:
     subject = REMINDER_SUBJECT.format(lot=won.lot.number)
@@ -126,23 +116,12 @@ def open_reminder_link(pages: ServicePages, marketplace: Marketplace, won: WonLo
     CheckoutPage(pages.page).wait_until_ready()
 
 
-@when(parsers.parse("the buyer pays there with {description}"))
-def pay_there(pages: ServicePages, won: WonLot, description: str) -> None:
-    CheckoutPage(pages.page).pay(card(description), email=won.buyer.email)
+@when(phrase("the buyer pays there with {card:Card}"))
+def pay_there(pages: ServicePages, won: WonLot, card: CardDetails) -> None:
+    CheckoutPage(pages.page).pay(card, email=won.buyer.email)
 
 
 # == what the buyer sees ====================================================================
-@then(parsers.parse('the payment page says "{message}"'))
-def payment_page_says(pages: ServicePages, message: str) -> None:
-    assert pages.payment.failure_reason() == message
-
-
-@then(parsers.parse("the buyer has {count:d} attempts left"))
-def attempts_left(pages: ServicePages, count: int) -> None:
-    assert pages.payment.attempts_left() == count
-    assert pages.payment.can_retry()
-
-
 @then(parsers.parse("the payment page shows {used:d} attempts used and none left"))
 def attempts_used_up(pages: ServicePages, used: int) -> None:
     assert pages.payment.attempts_used() == used

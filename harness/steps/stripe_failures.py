@@ -145,14 +145,6 @@ def buyer_keeps_pressing(pages: ServicePages, marketplace: Marketplace, won: Won
 
 
 # == outcomes ===============================================================================
-@then(parsers.parse('the buyer is told "{message}"'))
-def buyer_is_told(pages: ServicePages, marketplace: Marketplace, won: WonLot,
-                  message: str) -> None:
-    code, shown = pages.winnings.error()
-    assert (code, shown) == ("payments_unavailable", message)
-    assert not [s for s in marketplace.payment_sessions(won) if s.checkout_session_id]
-
-
 @then("the admins are alerted that Stripe is failing")
 def admins_alerted(marketplace: Marketplace) -> None:
     alerts = marketplace.alerts("circuit_open")
