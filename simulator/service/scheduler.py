@@ -4,8 +4,9 @@ fire-and-forget).
 
 A job is claimed with a lease (``claimed_until``, on the wall clock shared by every
 process) inside ``BEGIN IMMEDIATE``, so several workers or processes draining at once
-never run the same job twice while its lease lives; a worker that dies leaves a lease
-that runs out, and the job is taken again. Handlers are idempotent: they re-read state
+never run the same job twice while its lease lives. A lease names its owner
+(``host:pid/tag``): the job of a worker that was killed is taken again at the next drain,
+one of a worker on another host when its lease runs out. Handlers are idempotent: they re-read state
 and do nothing when the work is already done, so a job run twice after a lost lease is
 harmless.
 
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 
 from simulator.common.clock import Clock, system_time
 from simulator.common.ids import default_ids
+from simulator.common.processes import process_alive, this_process
 from simulator.service.adapters.repositories import Job, Repository
 from simulator.service.domain.alerts import Alert
 
@@ -74,7 +76,7 @@ class Scheduler:
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.backoff = backoff or RetryBackoff()
-        self.owner = owner or default_ids.new("worker", 12)
+        self.owner = owner or this_process(default_ids.new("worker", 8))
         self.handlers: dict[str, JobHandler] = {}
 
     def register(self, kind: str, handler: JobHandler) -> None:
@@ -88,6 +90,7 @@ class Scheduler:
         """Run every job due at ``now`` (the service clock by default); the number run.
         A job that fails is put back later, so one drain never loops on it."""
         at = self.clock.now() if now is None else now
+        self._release_claims_of_dead_workers()
         ran = 0
         while ran < limit:
             job = self._claim(at)
@@ -118,6 +121,13 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler drain failed")
             stop.wait(interval)
+
+    def _release_claims_of_dead_workers(self) -> None:
+        for owner in self.repo.job_claim_owners(system_time()):
+            if not process_alive(owner):
+                log.warning("jobs claimed by %s, which is gone, are taken over", owner)
+                with self.repo.transaction():
+                    self.repo.release_job_claims(owner)
 
     def _claim(self, now: float, job_id: int | None = None) -> Job | None:
         lease_now = system_time()

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from simulator.common.clock import Clock
+from simulator.common.processes import this_process
 from simulator.service.adapters.repositories import InboxClaim, Repository
-from simulator.service.payments.inbox import EventFailed, EventInbox, this_process
+from simulator.service.payments.inbox import EventFailed, EventInbox
 
 EVENT = {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}
 PAYLOAD = json.dumps(EVENT)

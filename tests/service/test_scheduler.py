@@ -3,6 +3,9 @@ concurrent drains (threads here; processes share the same SQLite locking) safe."
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -223,3 +226,31 @@ def test_run_forever_stops_when_told(repo: Repository) -> None:
     loop.join(timeout=5)
 
     assert seen == ["a"] and not loop.is_alive()
+
+
+def test_a_job_held_by_a_process_that_is_gone_is_taken_at_once(repo: Repository) -> None:
+    """Its lease still has minutes to run, but its owner's pid no longer exists."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_owner = f"{socket.gethostname()}:{int(gone.stdout)}/worker_dead"
+    clock = Clock()
+    with repo.transaction():
+        repo.schedule_job("note", "held_by_the_dead", clock.now(), clock.timestamp())
+    assert Scheduler(repo, clock, owner=dead_owner)._claim(clock.now()) is not None
+
+    survivor = Scheduler(repo, clock)
+    seen = recording(survivor)
+    assert survivor.run_due() == 1
+    assert seen == ["held_by_the_dead"]
+
+
+def test_a_job_held_by_a_live_process_waits_for_its_lease(repo: Repository) -> None:
+    clock = Clock()
+    with repo.transaction():
+        repo.schedule_job("note", "held_by_the_living", clock.now(), clock.timestamp())
+    assert Scheduler(repo, clock)._claim(clock.now()) is not None  # this process, alive
+
+    other = Scheduler(repo, clock)
+    seen = recording(other)
+    assert other.run_due() == 0
+    assert seen == []

@@ -645,11 +645,20 @@ class Repository(Store):
             " ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, done = 0,"
             " attempts = 0, claimed_until = NULL, last_error = NULL", (kind, ref, due_at, at))
 
-    def release_job_claims(self) -> int:
-        """At start-up, with the instance lock held: leases of processes that are gone."""
+    def release_job_claims(self, owner: str | None = None) -> int:
+        """Leases of processes that are gone: every one (at start-up, with the instance
+        lock held), or those of one owner."""
+        only = "AND claimed_by = ?" if owner is not None else ""
         cursor = self.connection().execute(
-            "UPDATE jobs SET claimed_until = NULL WHERE done = 0 AND claimed_until IS NOT NULL")
+            "UPDATE jobs SET claimed_until = NULL WHERE done = 0 AND claimed_until IS NOT NULL"
+            f" {only}", (owner,) if owner is not None else ())
         return cursor.rowcount
+
+    def job_claim_owners(self, lease_now: float) -> list[str]:
+        """Who holds a live lease on a pending job."""
+        rows = self._all_rows("SELECT DISTINCT claimed_by FROM jobs WHERE done = 0"
+                              " AND claimed_until > ? AND claimed_by IS NOT NULL", lease_now)
+        return [str(row[0]) for row in rows]
 
     def schedule_job_now(self, kind: str, ref: str, due_at: float, at: int) -> None:
         """Add the job, or bring an existing one (done or not) forward to ``due_at``."""

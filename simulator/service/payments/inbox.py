@@ -18,12 +18,11 @@ between storing an event and finishing its work. So:
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from simulator.common.clock import Clock, system_time
+from simulator.common.processes import process_alive, this_process
 from simulator.service.adapters.repositories import InboxClaim, InboxEvent, Repository
 from simulator.service.payments.context import log
 
@@ -34,25 +33,6 @@ CrashPoint = Callable[[str], None]
 
 class EventFailed(Exception):
     """The handler raised: the inbox row is ``failed`` and Stripe should deliver again."""
-
-
-def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def process_alive(owner: str) -> bool:
-    """Whether the process named ``host:pid`` still runs. One on another host (a shared
-    database) is taken to be alive: its lease decides."""
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class EventInbox:

@@ -316,10 +316,6 @@ scheduler.run_due()
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product gap: a job claimed by a worker that died keeps its 300 s lease (Scheduler"
-    " lease_seconds); unlike inbox claims, job claims are not checked for a live owner,"
-    " so e.g. a receipt is produced 5 minutes late after a worker is SIGKILLed"))
 def test_a_job_whose_worker_died_is_run_again_without_its_lease(tmp_path: Path) -> None:
     """Seen end to end: a crash point killed a gunicorn worker while its other thread
     ran ``issue_receipt`` for the payment it had just committed; the order stayed
