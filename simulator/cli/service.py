@@ -69,7 +69,10 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     worker; and the webhook endpoint made sure of (reused across restarts)."""
     from simulator.common.clock import Clock
     from simulator.service.adapters.repositories import Repository
-    from simulator.service.adapters.webhook_endpoint import ensure_webhook_endpoint
+    from simulator.service.adapters.webhook_endpoint import (
+        SandboxUnreachable,
+        endpoint_at_start,
+    )
     from simulator.service.app import clock_offset_file
 
     repo = Repository(config.db_path)
@@ -89,8 +92,12 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
                                  or secrets.token_hex(32))
     if not config.stripe_webhook_secret:
         clock = Clock(clock_offset_file(config).read if config.test_mode else None)
-        endpoint = ensure_webhook_endpoint(config, repo, clock)
-        print(f"Webhook endpoint {endpoint.id} -> {endpoint.url}", flush=True)
+        try:
+            endpoint, confirmed = endpoint_at_start(config, repo, clock)
+        except SandboxUnreachable as error:
+            raise CommandError(str(error)) from None
+        unconfirmed = "" if confirmed else " (the sandbox is not reachable yet)"
+        print(f"Webhook endpoint {endpoint.id} -> {endpoint.url}{unconfirmed}", flush=True)
     repo.close()
     return config
 

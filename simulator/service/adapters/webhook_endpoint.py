@@ -101,6 +101,29 @@ def ensure_webhook_endpoint(config: ServiceConfig, repo: Repository,
     return endpoint
 
 
+class SandboxUnreachable(RuntimeError):
+    """The sandbox cannot be reached and no endpoint of this service is stored."""
+
+
+def endpoint_at_start(config: ServiceConfig, repo: Repository,
+                      clock: Clock) -> tuple[WebhookEndpoint, bool]:
+    """The endpoint to start with and whether the sandbox confirmed it. A sandbox that is
+    down (rebooted after the service, say) still has the stored endpoint in its own
+    database: the service starts with it and the secrets it knows, and re-reads them when
+    a delivery does not verify."""
+    try:
+        return ensure_webhook_endpoint(config, repo, clock), True
+    except (stripe.APIConnectionError, requests.ConnectionError) as error:
+        stored = stored_endpoint(repo)
+        if stored is None or stored.url != webhook_url(config):
+            raise SandboxUnreachable(
+                f"the sandbox at {config.stripe_api_base} cannot be reached, and this"
+                " service has no webhook endpoint there yet: start the sandbox first") from error
+        log.warning("the sandbox at %s cannot be reached; starting with the stored webhook"
+                    " endpoint %s", config.stripe_api_base, stored.id)
+        return stored, False
+
+
 def _still_there(client: stripe.StripeClient, endpoint_id: str) -> bool:
     """Whether the sandbox still has the endpoint; its events are brought up to date."""
     try:

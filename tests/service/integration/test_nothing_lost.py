@@ -29,7 +29,6 @@ from nothing_lost_support import (
 )
 
 from harness.servers import free_port
-from simulator.cli.health import ServerFailed
 from simulator.common.clock import Clock
 from simulator.service.adapters.repositories import InboxEvent, Repository
 from simulator.service.adapters.webhook_endpoint import STATE_KEY as ENDPOINT_KEY
@@ -135,9 +134,6 @@ def test_both_killed_one_after_the_other_lose_and_double_nothing(stack: Stack,
     assert_nothing_lost(stack, f"{first} SIGKILL, then the other", burst)
 
 
-@pytest.mark.xfail(raises=ServerFailed, strict=True, reason=(
-    "product bug: `stripe-sim service` cannot start while the sandbox is unreachable;"
-    " prepare() -> ensure_webhook_endpoint() raises stripe.APIConnectionError"))
 def test_the_service_restarts_before_the_sandbox_after_both_were_killed(
         reconciling_stack: Stack) -> None:
     stack = reconciling_stack
