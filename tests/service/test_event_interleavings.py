@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from interleaving_support import (
@@ -157,19 +156,12 @@ def test_a_failed_debit_after_a_declined_card_leaves_reminders() -> None:
     assert len(in_order(plans).wins["win_1"].reminders) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: a decline delivered after the session's expiry is dropped (expired is"
-    " not open at Stripe), while in order the failed session keeps its reason and is not"
-    " expired: 'expired/window_closed' against 'failed/insufficient_funds'"))
 def test_a_decline_delivered_after_the_expiry_ends_in_the_same_session_state() -> None:
     plans = [CheckoutPlan(49_999, declines=("insufficient_funds",), ending="expired")]
     expected = in_order(plans).wins["win_1"].sessions
     assert reordered(plans, [1, 0]).wins["win_1"].sessions == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: record_failure keeps the reason of the payment_intent.payment_failed"
-    " processed last, not of the latest decline, so the buyer sees a stale reason"))
 def test_two_declines_delivered_out_of_order_keep_the_latest_reason() -> None:
     plans = [CheckoutPlan(49_999, declines=("insufficient_funds", "generic_decline"),
                           ending="left_open")]

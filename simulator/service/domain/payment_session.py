@@ -14,12 +14,13 @@ Status = Literal["open", "processing", "succeeded", "failed", "expired", "cancel
 
 # A declined card leaves the Checkout Session open, so a "failed" attempt can still be
 # paid on Stripe's page; "expired" and "canceled" can turn "succeeded" only when Stripe
-# reports a payment that was made before the session closed (a late webhook).
+# reports a payment that was made before the session closed (a late webhook), and
+# "expired" turns "failed" when a decline made before the expiry is delivered after it.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"processing", "succeeded", "failed", "expired", "canceled"}),
     "processing": frozenset({"succeeded", "failed", "expired", "canceled"}),
     "failed": frozenset({"processing", "succeeded"}),
-    "expired": frozenset({"succeeded"}),
+    "expired": frozenset({"succeeded", "failed"}),
     "canceled": frozenset({"succeeded"}),
     "succeeded": frozenset(),
 }

@@ -81,12 +81,17 @@ def _on_payment_intent_succeeded(ctx: PaymentContext, intent: Mapping[str, Any])
 
 
 def _on_payment_intent_failed(ctx: PaymentContext, intent: Mapping[str, Any]) -> None:
+    """The decline as Stripe knows it now, not as this event's snapshot has it: two
+    declines delivered out of order would otherwise leave the older reason shown."""
     session = _session_of(ctx, intent)
     if session is None:
         return
+    details = ctx.gateway.payment_details(str(intent["id"]))
+    if details.status in ("succeeded", "processing"):
+        return  # a later attempt on the same page overtook it; its own events say so
     error = intent.get("last_payment_error") or {}
-    record_failure(ctx, session, str(intent["id"]), error.get("code"),
-                   error.get("decline_code"))
+    record_failure(ctx, session, str(intent["id"]), details.failure_code or error.get("code"),
+                   details.decline_code or error.get("decline_code"))
 
 
 def _on_charge_refunded(ctx: PaymentContext, charge: Mapping[str, Any]) -> None:

@@ -181,11 +181,14 @@ def record_failure(ctx: PaymentContext, session: PaymentSession,
                    payment_intent_id: str | None, failure_code: str | None,
                    decline_code: str | None) -> None:
     """A declined or unauthenticated payment: the reason in the buyer's words, and
-    reminders scheduled (replacing those of an earlier failure)."""
+    reminders scheduled (replacing those of an earlier failure).
+
+    A decline delivered after the session's expiry happened before it (nobody can pay
+    on an expired page), so it ends as it would have in order: failed, with its reason."""
     code = decline_code or failure_code or "card_declined"
     with ctx.repo.transaction():
         current = ctx.session(session.id)
-        if current.status not in STRIPE_OPEN or (
+        if current.status not in (*STRIPE_OPEN, "expired") or (
                 current.status == "failed" and current.failure_code == code):
             return
         changes = {"payment_intent_id": payment_intent_id or current.payment_intent_id,
@@ -197,7 +200,7 @@ def record_failure(ctx: PaymentContext, session: PaymentSession,
         ctx.repo.save_payment_session(failed)
         ctx.audit(STRIPE, "payment_session.failed", "payment_session", failed.id,
                   current.snapshot(), failed.snapshot())
-        if current.status != "failed":
+        if current.status in LIVE:
             _schedule_reminders(ctx, failed, now)
 
 
