@@ -41,8 +41,9 @@ class SandboxControl:
                                        max_network_retries=0)
 
     def control(self, verb: str, route: str, **params: Any) -> requests.Response:
-        return requests.request(verb, f"{self.url}/_sandbox{route}",
-                                data=params or None, timeout=60)
+        query, form = (params, None) if verb == "GET" else (None, params or None)
+        return requests.request(verb, f"{self.url}/_sandbox{route}", params=query,
+                                data=form, timeout=60)
 
     def complete(self, checkout_session_id: str, payment_method: str = "pm_card_visa",
                  three_d_secure: str | None = None) -> dict[str, Any]:
