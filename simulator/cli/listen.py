@@ -3,26 +3,34 @@
 
 It registers a temporary webhook endpoint pointing at the URL (so the sandbox itself
 signs and delivers, with retries), prints the endpoint's signing secret, then follows
-the endpoint's delivery attempts and prints them like the Stripe CLI. Ctrl-C deletes
-the endpoint.
+the endpoint's delivery attempts and prints them like the Stripe CLI. Ctrl-C or SIGTERM
+deletes the endpoint. As with the Stripe CLI, the secret stays the same from one run to
+the next (kept in a git-ignored file, ``.sandbox/listen.json``), so a receiver
+configured once keeps verifying.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import os
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import stripe
 
-from simulator.cli.command import Command
+from simulator.cli.command import Command, CommandError
 
 DEFAULT_API_BASE = "http://127.0.0.1:12111"
 DEFAULT_API_KEY = "sk_test_stripe_sim_listen"
+DEFAULT_STATE_FILE = ".sandbox/listen.json"
 HELP = "Forward the sandbox's webhooks to a local URL, like `stripe listen --forward-to`."
 
 
@@ -33,24 +41,76 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-base", default=DEFAULT_API_BASE, help="the sandbox's URL")
     parser.add_argument("--api-key", default=os.environ.get("STRIPE_API_KEY", DEFAULT_API_KEY))
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds")
+    parser.add_argument("--state", default=DEFAULT_STATE_FILE,
+                        help="where the signing secret is kept between runs")
 
 
 def run(args: argparse.Namespace) -> int:
+    target = urlsplit(args.forward_to)
+    if target.scheme not in ("http", "https") or not target.hostname:
+        raise CommandError(f"--forward-to must be an http(s) URL, not {args.forward_to!r}")
+    with stopped_by_sigterm():
+        return _listen(args)
+
+
+def _listen(args: argparse.Namespace) -> int:
     client = stripe.StripeClient(args.api_key, base_addresses={"api": args.api_base})
     events = [e.strip() for e in args.events.split(",") if e.strip()] or ["*"]
-    endpoint = client.v1.webhook_endpoints.create(params={
-        "url": args.forward_to,
-        "enabled_events": events,
-        "description": "stripe-sim listen",
-    })
-    print(f"Ready! Your webhook signing secret is {endpoint.secret} (^C to quit)", flush=True)
     try:
+        endpoint = client.v1.webhook_endpoints.create(params={
+            "url": args.forward_to, "enabled_events": events,
+            "description": "stripe-sim listen"})
+    except stripe.APIConnectionError:
+        raise CommandError(f"no sandbox answers at {args.api_base}: start it with"
+                           " `stripe-sim up` or `stripe-sim sandbox`") from None
+    except stripe.StripeError as error:
+        raise CommandError(error.user_message or str(error)) from None
+    try:
+        secret = keep_secret(args.api_base, endpoint.id, str(endpoint.secret), Path(args.state))
+        print(f"Ready! Your webhook signing secret is {secret} (^C to quit)", flush=True)
         follow_deliveries(args.api_base, endpoint.id, args.poll_interval, _print)
     except KeyboardInterrupt:
         pass
+    except requests.RequestException:
+        raise CommandError(f"the sandbox at {args.api_base} stopped answering") from None
     finally:
-        client.v1.webhook_endpoints.delete(endpoint.id)
+        _delete_quietly(client, endpoint.id)
     return 0
+
+
+def keep_secret(api_base: str, endpoint_id: str, new_secret: str, state: Path) -> str:
+    """The secret of earlier runs against this sandbox, given to the new endpoint; on a
+    first run, the new endpoint's own, remembered (owner-only) for the next."""
+    kept: dict[str, str] = json.loads(state.read_text()) if state.is_file() else {}
+    secret = kept.get(api_base)
+    if secret is None:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({**kept, api_base: new_secret}, indent=2))
+        state.chmod(0o600)
+        return new_secret
+    requests.post(f"{api_base.rstrip('/')}/_sandbox/webhooks/endpoints/{endpoint_id}/secret",
+                  data={"secret": secret}, timeout=10).raise_for_status()
+    return secret
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (a process manager, ``kill``) ends the run as Ctrl-C does: cleaned up."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _delete_quietly(client: stripe.StripeClient, endpoint_id: str) -> None:
+    try:
+        client.v1.webhook_endpoints.delete(endpoint_id)
+    except stripe.StripeError as error:
+        print(f"could not delete webhook endpoint {endpoint_id}: {error}", flush=True)
 
 
 def follow_deliveries(

@@ -4,6 +4,7 @@ rolling an endpoint's signing secret."""
 from __future__ import annotations
 
 import pytest
+import requests
 import stripe
 from webhook_sandbox import Endpoint, Sandbox
 
@@ -118,3 +119,22 @@ def test_an_expired_old_secret_no_longer_signs(
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(got.payload, got.headers["Stripe-Signature"],
                                        endpoint.secret)
+
+
+def test_a_secret_the_receiver_knows_can_be_set_and_a_malformed_one_is_refused(
+    sandbox: Sandbox, endpoint: Endpoint, receiver: WebhookReceiver
+) -> None:
+    url = f"{sandbox.server.url}/_sandbox/webhooks/endpoints/{endpoint.id}/secret"
+    for bad in ("", "whsec_short", "sk_test_" + "a" * 30, "whsec_" + "a" * 30 + "!"):
+        refused = requests.post(url, data={"secret": bad}, timeout=30)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "secret"
+    kept = "whsec_" + "K" * 32
+    assert sandbox.control("POST", f"/webhooks/endpoints/{endpoint.id}/secret",
+                           secret=kept)["secret"] == kept
+    receiver.secrets = [kept]
+    sandbox.create_customer()
+    sandbox.drain()
+    [got] = receiver.verified()
+    assert stripe.Webhook.construct_event(got.payload, got.headers["Stripe-Signature"],
+                                          kept).id == got.event_id

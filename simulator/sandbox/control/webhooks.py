@@ -175,6 +175,16 @@ def endpoint_secrets(endpoint_id: str) -> Any:
                           "secret": endpoint.secret, "previous": previous})
 
 
+@bp.post("/endpoints/<endpoint_id>/secret")
+def set_secret(endpoint_id: str) -> Any:
+    """Sign with a secret the receiver already has (``stripe-sim listen`` keeps one)."""
+    rt = runtime()
+    with rt.store.transaction():
+        endpoint = config.set_secret(_ctx(rt), endpoint_id, _param("secret") or "")
+    return json_response({"id": endpoint.id, "object": "webhook_endpoint",
+                          "secret": endpoint.secret})
+
+
 @bp.post("/endpoints/<endpoint_id>/roll_secret")
 def roll_secret(endpoint_id: str) -> Any:
     rt = runtime()

@@ -8,6 +8,7 @@ Sandbox-wide values live in the ``meta`` table, per-endpoint ones in
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ MAX_TIMEOUT_SECONDS = 30.0
 STALE_TIMESTAMP_SECONDS = 600
 MAX_ROLL_EXPIRY_SECONDS = 7 * 24 * 3600
 MAX_DUPLICATES = 10
+SECRET_PATTERN = re.compile(r"whsec_[A-Za-z0-9]{24,64}")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_endpoint_settings (
@@ -163,6 +165,20 @@ def roll_secret(ctx: Ctx, endpoint_id: str, expires_in: float) -> tuple[WebhookE
     save(ctx, endpoint)
     save_endpoint_settings(ctx.store, settings)
     return endpoint, expires_at
+
+
+def set_secret(ctx: Ctx, endpoint_id: str, secret: str) -> WebhookEndpoint:
+    """Sign the endpoint's deliveries with a secret its receiver already knows, as the
+    Stripe CLI keeps one secret per device across ``stripe listen`` sessions. Not
+    possible on Stripe's API; a control-plane convenience for local forwarding."""
+    if not SECRET_PATTERN.fullmatch(secret):
+        raise InvalidRequestError(
+            "secret must be whsec_ followed by 24 to 64 letters or digits.", param="secret"
+        )
+    endpoint = load(ctx, WebhookEndpoint, endpoint_id)
+    endpoint.secret = secret
+    save(ctx, endpoint)
+    return endpoint
 
 
 def set_chaos(ctx: Ctx, endpoint_id: str, chaos: Chaos) -> EndpointDelivery:
