@@ -22,7 +22,9 @@ class SandboxHandle:
                                        max_network_retries=0)
 
     def control(self, verb: str, route: str, **params: Any) -> requests.Response:
-        return requests.request(verb, f"{self.url}/_sandbox{route}", data=params or None,
+        """A control-plane call: a GET's parameters in the query, others as a form."""
+        query, form = (params, None) if verb == "GET" else (None, params or None)
+        return requests.request(verb, f"{self.url}/_sandbox{route}", params=query, data=form,
                                 timeout=600)
 
     def _ok(self, verb: str, route: str, **params: Any) -> dict[str, Any]:

@@ -141,8 +141,19 @@ def buyer_started_paying(marketplace: Marketplace, won: WonLot) -> None:
 
 @given("the buyer has paid for the lot")
 def buyer_has_paid(marketplace: Marketplace, won: WonLot) -> None:
+    """Paid, and every event Stripe sent about it answered.
+
+    Either of two events records the payment, so the order can be paid while the other
+    is still being processed."""
     pay_at_stripe(marketplace, won)
-    assert settle(marketplace, lambda: is_paid(marketplace, won))
+    assert settle(marketplace, lambda: is_paid(marketplace, won)
+                  and all_delivered(marketplace))
+
+
+def all_delivered(marketplace: Marketplace) -> bool:
+    """No delivery to the service is waiting or in flight."""
+    sandbox = sandbox_of(marketplace)
+    return not sandbox.deliveries(endpoint=endpoint_id(marketplace), status="pending")
 
 
 @given(parsers.parse("Stripe sends every event {times} and out of order"),
