@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
@@ -241,6 +242,7 @@ class Catalogue:
     by_number: dict[str, CardProfile]
     by_payment_method: dict[str, CardProfile]
     by_fingerprint: dict[str, CardProfile]
+    by_token: dict[str, CardProfile]
 
 
 @cache
@@ -257,8 +259,33 @@ def catalogue() -> Catalogue:
         country_id = f"pm_card_{profile.country.lower()}"
         if profile.brand == "visa" and profile.behaviour is Behaviour.SUCCESS:
             by_pm.setdefault(country_id, replace(profile, payment_method=country_id))
+    for pm_id, profile in list(by_pm.items()):
+        if pm_id.startswith(_BRANDED_DECLINE):
+            unbranded = "pm_card_" + pm_id.removeprefix(_BRANDED_DECLINE[:-len("charge")])
+            by_pm.setdefault(unbranded, replace(profile, payment_method=unbranded))
     by_fp = {p.fingerprint: p for p in by_number.values()}
-    return Catalogue(by_number, by_pm, by_fp)
+    return Catalogue(by_number, by_pm, by_fp, _tokens(entries, by_pm))
+
+
+# The decline cards' ids name the Visa number (``pm_card_visa_chargeDeclined``); the older
+# un-branded ids (``pm_card_chargeDeclined``, ``tok_chargeDeclinedInsufficientFunds``)
+# that the Stripe CLI's fixtures and much existing code use name the same cards.
+_BRANDED_DECLINE = "pm_card_visa_charge"
+_TOKEN = re.compile(r"\btok_[A-Za-z0-9_]+")
+
+
+def _tokens(entries: list[dict[str, Any]], by_pm: dict[str, CardProfile]
+            ) -> dict[str, CardProfile]:
+    """``tok_<x>`` for every ``pm_card_<x>``, plus the token-only variants the notes list
+    (``Tokens: tok_chargeCustomerFail, tok_visa_chargeCustomerFail``)."""
+    tokens = {"tok_" + pm_id.removeprefix("pm_card_"): p for pm_id, p in by_pm.items()}
+    for entry in entries:
+        profile = by_pm.get(entry["payment_method"] or "")
+        if profile is None:
+            continue
+        for token in _TOKEN.findall(entry.get("notes") or ""):
+            tokens.setdefault(token, profile)
+    return tokens
 
 
 def _payment_method_ids(entry: dict[str, Any]) -> list[str]:
@@ -285,9 +312,7 @@ def by_payment_method_id(pm_id: str) -> CardProfile | None:
 
 def by_token(token: str) -> CardProfile | None:
     """``tok_visa`` and friends: each test token names the same card as ``pm_card_*``."""
-    if not token.startswith("tok_"):
-        return None
-    return by_payment_method_id("pm_card_" + token[len("tok_"):])
+    return catalogue().by_token.get(token)
 
 
 def by_fingerprint(value: str) -> CardProfile | None:

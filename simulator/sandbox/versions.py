@@ -13,8 +13,13 @@ import re
 
 from simulator.sandbox.errors import InvalidRequestError
 
-# The version pinned by the stripe-python 16.x SDK: the sandbox account's default.
-DEFAULT_VERSION = "2026-10-28.endive"
+# The newest version the sandbox speaks: the one the stripe-python 16.x SDK pins.
+LATEST_VERSION = "2026-10-28.endive"
+# What a request without ``Stripe-Version`` gets unless the sandbox is told otherwise: an
+# account's default version is the one current when the account was made, so most
+# accounts are older than the SDK (https://docs.stripe.com/api/versioning). Clover still
+# takes ``payment_method_types`` on PaymentIntents and Checkout Sessions.
+ACCOUNT_DEFAULT_VERSION = "2025-09-30.clover"
 
 # First version date of each named release.
 RELEASES: tuple[tuple[str, str], ...] = (
@@ -46,7 +51,7 @@ def validate(version: str) -> str:
             match = None
         else:
             expected = release_of(date)
-            newest = DEFAULT_VERSION.split(".")[0]
+            newest = LATEST_VERSION.split(".")[0]
             if date < OLDEST or date > newest or name != expected:
                 match = None
     if not match:

@@ -166,7 +166,24 @@ def make_test_clock(client: stripe.StripeClient) -> dict[str, Any]:
     return raw(client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_577_836_800}))
 
 
+def make_card(client: stripe.StripeClient) -> dict[str, Any]:
+    customer = client.v1.customers.create()
+    return raw(client.v1.customers.payment_sources.create(customer.id,
+                                                          params={"source": "tok_visa"}))
+
+
+def make_token(client: stripe.StripeClient) -> dict[str, Any]:
+    return raw(client.v1.tokens.retrieve("tok_visa"))
+
+
+def make_source_charge(client: stripe.StripeClient) -> dict[str, Any]:
+    return raw(client.v1.charges.create(
+        params={"amount": 64200, "currency": "usd", "source": "tok_visa"}))
+
+
 MAKERS: dict[str, Callable[[stripe.StripeClient], dict[str, Any]]] = {
+    "card": make_card,
+    "token": make_token,
     "customer": make_customer,
     "product": make_product,
     "price": make_price,
@@ -195,6 +212,12 @@ def shape_differences(name: str, ours: dict[str, Any]) -> list[str]:
             continue
         problems.append(f"{field} is {json_type(value)}, Stripe sends {json_type(expected)}")
     return problems
+
+
+def test_charge_made_with_a_source_has_stripes_fields(client: stripe.StripeClient) -> None:
+    ours = make_source_charge(client)
+    assert shape_differences("charge", ours) == []
+    assert shape_differences("card", ours["source"]) == []
 
 
 @pytest.mark.parametrize("name", sorted(MAKERS))

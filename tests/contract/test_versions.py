@@ -10,7 +10,8 @@ import stripe
 from harness.servers import RunningServer
 
 KEY = "sk_test_wire_versions"
-DEFAULT_VERSION = "2026-10-28.endive"
+DEFAULT_VERSION = "2026-10-28.endive"  # the SDK's pinned version
+ACCOUNT_VERSION = "2025-09-30.clover"  # the sandbox account's default
 
 
 def sdk(server: RunningServer, version: str | None = None) -> stripe.StripeClient:
@@ -22,11 +23,11 @@ def test_sdk_pins_the_sandbox_default() -> None:
     assert stripe.api_version == DEFAULT_VERSION
 
 
-def test_default_version_without_a_header(sandbox_server: RunningServer) -> None:
+def test_account_default_version_without_a_header(sandbox_server: RunningServer) -> None:
     response = requests.get(f"{sandbox_server.url}/v1/customers?limit=1", timeout=10,
                             headers={"Authorization": f"Bearer {KEY}"})
     assert response.status_code == 200
-    assert response.headers["Stripe-Version"] == DEFAULT_VERSION
+    assert response.headers["Stripe-Version"] == ACCOUNT_VERSION
 
 
 def test_sdk_default_version_is_echoed(sandbox_server: RunningServer) -> None:

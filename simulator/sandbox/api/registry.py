@@ -13,6 +13,7 @@ def blueprints() -> list[Blueprint]:
         events,
         payment_pages,
         payments,
+        sources,
         test_clocks,
     )
 
@@ -20,6 +21,7 @@ def blueprints() -> list[Blueprint]:
         customers.bp,
         catalog.bp,
         payments.bp,
+        sources.bp,
         checkout.bp,
         payment_pages.bp,
         events.bp,

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, TypeVar
 from simulator.common.ids import IdGenerator
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.store import Store
-from simulator.sandbox.versions import DEFAULT_VERSION
+from simulator.sandbox.versions import LATEST_VERSION
 
 MAX_EXPAND_DEPTH = 4
 
@@ -24,7 +24,7 @@ class Ctx:
     store: Store
     now: int
     ids: IdGenerator
-    api_version: str = DEFAULT_VERSION
+    api_version: str = LATEST_VERSION
     base_url: str = "http://127.0.0.1:12111"
     request_id: str | None = None
     idempotency_key: str | None = None

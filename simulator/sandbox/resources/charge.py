@@ -30,6 +30,7 @@ from simulator.sandbox.resources.base import (
 from simulator.sandbox.resources.common import read_shipping
 
 if TYPE_CHECKING:
+    from simulator.sandbox.resources.card import Card
     from simulator.sandbox.resources.payment_intent import PaymentIntent
     from simulator.sandbox.resources.payment_method import PaymentMethod
 
@@ -74,6 +75,7 @@ class Charge(StripeObject):
     transfer_group: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     refund_ids: list[str] = field(default_factory=list)
+    source: dict[str, Any] | None = None  # the card, for charges made with a source
 
     def index(self) -> dict[str, str | None]:
         return {"customer": self.customer, "payment_intent": self.payment_intent}
@@ -156,7 +158,7 @@ class Charge(StripeObject):
             "status": self.status,
             "transfer_data": None,
             "transfer_group": self.transfer_group,
-            "source": None,
+            "source": self.source,
         }
 
 
@@ -198,7 +200,7 @@ def authorize(
 
 
 def card_details(
-    pm: PaymentMethod,
+    pm: PaymentMethod | Card,
     profile: cards.CardProfile,
     amount: int,
     charge_id: str,
@@ -240,7 +242,7 @@ def _digits(seed: str) -> str:
     return f"{value:010d}{zlib.crc32(seed[::-1].encode()):010d}"
 
 
-def _checks(pm: PaymentMethod, profile: cards.CardProfile, decline: cards.Decline | None
+def _checks(pm: PaymentMethod | Card, profile: cards.CardProfile, decline: cards.Decline | None
             ) -> dict[str, str | None]:
     """A check runs only when its datum was given (https://docs.stripe.com/radar/rules)."""
     address = pm.billing_details.get("address") or {}

@@ -28,6 +28,7 @@ class Customer(StripeObject):
     PREFIX = "cus"
     NOUN = "customer"
     EXPANDABLE = frozenset({"default_source", "test_clock", "invoice_settings"})
+    INCLUDABLE = frozenset({"sources"})
 
     email: str | None = None
     name: str | None = None
@@ -39,6 +40,7 @@ class Customer(StripeObject):
     currency: str | None = None
     invoice_prefix: str = ""
     default_payment_method: str | None = None
+    default_source: str | None = None
     preferred_locales: list[str] = field(default_factory=list)
     tax_exempt: str = "none"
     test_clock: str | None = None
@@ -51,6 +53,15 @@ class Customer(StripeObject):
     def is_deleted(self) -> bool:
         return self.deleted
 
+    def include(self, ctx: Ctx, name: str) -> Any:
+        """``sources``: the customer's cards, shown only when expanded (since 2020-08-27)."""
+        from simulator.sandbox.resources.card import Card
+
+        url = f"/v1/customers/{self.id}/sources"
+        page = ctx.store.page(Card.OBJECT, limit=10, filters={"customer": self.id})
+        data = [Card.from_state(row.data).serialize(ctx) for row in page.rows]
+        return {"object": "list", "data": data, "has_more": page.has_more, "url": url}
+
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
         if self.deleted:
             return {"id": self.id, "object": "customer", "deleted": True}
@@ -61,7 +72,7 @@ class Customer(StripeObject):
             "balance": self.balance,
             "created": self.created,
             "currency": self.currency,
-            "default_source": None,
+            "default_source": self.default_source,
             "delinquent": False,
             "description": self.description,
             "discount": None,
@@ -85,7 +96,8 @@ class Customer(StripeObject):
         }
 
 
-def _apply_common(ctx: Ctx, customer: Customer, params: Params) -> None:
+def _apply_common(ctx: Ctx, customer: Customer, params: Params,
+                  attaching: tuple[str, str] | None = None) -> None:
     for name in ("email", "name", "description", "phone"):
         if name in params:
             setattr(customer, name, params.string(name, max_length=512))
@@ -103,14 +115,20 @@ def _apply_common(ctx: Ctx, customer: Customer, params: Params) -> None:
     invoice_settings = params.hash("invoice_settings")
     if invoice_settings is not None and "default_payment_method" in invoice_settings:
         customer.default_payment_method = _attached_payment_method(
-                ctx, customer, invoice_settings.string("default_payment_method")
+                ctx, customer, invoice_settings.string("default_payment_method"), attaching
             )
     customer.metadata = apply_metadata(customer.metadata, params.metadata())
 
 
-def _attached_payment_method(ctx: Ctx, customer: Customer, pm_id: str | None) -> str | None:
+def _attached_payment_method(ctx: Ctx, customer: Customer, pm_id: str | None,
+                             attaching: tuple[str, str] | None = None) -> str | None:
+    """``attaching``: (the id asked for, the PaymentMethod's id) of the one this request
+    attaches, so ``payment_method=pm_card_visa`` with
+    ``invoice_settings[default_payment_method]=pm_card_visa`` names one PaymentMethod."""
     if pm_id is None:
         return None
+    if attaching is not None and pm_id == attaching[0]:
+        return attaching[1]
     from simulator.sandbox.resources.payment_method import require_attached
 
     return require_attached(ctx, pm_id, customer.id, "invoice_settings[default_payment_method]")
@@ -130,9 +148,9 @@ def create_customer(ctx: Ctx, params: Params) -> Customer:
         customer.test_clock = clock.id
         customer.created = clock.frozen_time
     payment_method = params.string("payment_method")
-    _apply_common(ctx, customer, params)
-    params.finish()
+    source = params.string("source")
     # payment_method.py imports this module, so its functions are imported here.
+    from simulator.sandbox.resources import customer_source
     from simulator.sandbox.resources.payment_method import (
         attach,
         check_attachable,
@@ -144,8 +162,17 @@ def create_customer(ctx: Ctx, params: Params) -> Customer:
         # A declining card fails before anything is written (card errors commit).
         pm, _ = resolve_payment_method(ctx, payment_method, "payment_method")
         check_attachable(pm)
+    _apply_common(ctx, customer, params,
+                  (payment_method, pm.id) if payment_method and pm is not None else None)
+    params.finish()
+    # A token the issuer declines fails the request before anything is written.
+    card = customer_source.prepare_source(ctx, source) if source is not None else None
+    if card is not None:
+        customer.default_source = card.id
     save(ctx, customer)
     ctx.emit("customer.created", customer)
+    if card is not None:
+        customer_source.add_card(ctx, customer, card)
     if pm is not None:
         attach(ctx, pm, customer.id)
     return customer
@@ -155,7 +182,17 @@ def update_customer(ctx: Ctx, customer_id: str, params: Params) -> Customer:
     customer = load(ctx, Customer, customer_id)
     before = customer.serialize(ctx)
     _apply_common(ctx, customer, params)
+    source = params.string("source")
+    changes_default = "default_source" in params
+    default_source = params.string("default_source")
     params.finish()
+    from simulator.sandbox.resources import customer_source
+
+    if source is not None:
+        card = customer_source.prepare_source(ctx, source)
+        customer_source.replace_default_source(ctx, customer, card)
+    if changes_default:
+        customer_source.set_default_source(ctx, customer, default_source)
     save(ctx, customer)
     after = customer.serialize(ctx)
     if after != before:

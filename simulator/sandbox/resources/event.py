@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.sandbox.account import default_api_version
 from simulator.sandbox.resources.base import Ctx, StripeObject, register, save
-from simulator.sandbox.versions import DEFAULT_VERSION
+from simulator.sandbox.versions import ACCOUNT_DEFAULT_VERSION
 
 
 @register
@@ -19,7 +20,7 @@ class Event(StripeObject):
 
     type: str
     data: dict[str, Any]
-    api_version: str = DEFAULT_VERSION
+    api_version: str = ACCOUNT_DEFAULT_VERSION
     request: dict[str, Any] = field(default_factory=lambda: {"id": None, "idempotency_key": None})
     pending_webhooks: int = 0
 
@@ -53,7 +54,8 @@ def emit_event(
     """
     from simulator.sandbox.resources.webhook_endpoint import subscribed_endpoints
 
-    data: dict[str, Any] = {"object": obj.serialize(ctx.with_version(DEFAULT_VERSION))}
+    version = _account_version(ctx)
+    data: dict[str, Any] = {"object": obj.serialize(ctx.with_version(version))}
     if previous_attributes:
         data["previous_attributes"] = previous_attributes
     endpoints = subscribed_endpoints(ctx, event_type)
@@ -62,6 +64,7 @@ def emit_event(
         created=ctx.now,
         type=event_type,
         data=data,
+        api_version=version,
         request={"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
         pending_webhooks=len(endpoints),
     )
@@ -69,6 +72,14 @@ def emit_event(
     for listener in EVENT_LISTENERS:
         listener(ctx, event, endpoints)
     return event.serialize(ctx)
+
+
+def _account_version(ctx: Ctx) -> str:
+    """The account's default version, read once per request."""
+    if "account_api_version" not in ctx.cache:
+        ctx.cache["account_api_version"] = default_api_version(ctx.store)
+    version: str = ctx.cache["account_api_version"]
+    return version
 
 
 # Called with (ctx, event, endpoints) inside the emitting transaction; the webhook outbox

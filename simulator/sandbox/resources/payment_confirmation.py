@@ -22,8 +22,12 @@ from simulator.sandbox import cards
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import charge as charges
-from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
-from simulator.sandbox.resources.payment_method import CONSUMED_MESSAGE, PaymentMethod
+from simulator.sandbox.resources.base import Ctx, previous_attributes, save
+from simulator.sandbox.resources.payment_method import (
+    CONSUMED_MESSAGE,
+    PaymentMethod,
+    load_payment_method,
+)
 
 if TYPE_CHECKING:
     from simulator.sandbox.resources.payment_intent import PaymentIntent, Status
@@ -125,7 +129,7 @@ def confirm_payment(ctx: Ctx, pi: PaymentIntent, payment: tuple[PaymentMethod, b
         raise pi.unexpected_state(ctx, MISSING_PAYMENT_METHOD)
     if payment is None:
         assert pi.payment_method is not None
-        payment = (load(ctx, PaymentMethod, pi.payment_method, "payment_method"), False)
+        payment = (load_payment_method(ctx, pi.payment_method, "payment_method"), False)
     pm, fresh = payment
     check_usable(pi, pm)
     if pi.return_url_required and pi.return_url is None and not attempt.off_session:
@@ -311,7 +315,7 @@ def complete_authentication(
         raise pi.unexpected_state(
             ctx, f"This PaymentIntent has no pending 3D Secure authentication; its status"
             f" is {pi.status}.")
-    pm = load(ctx, PaymentMethod, pi.payment_method, "payment_method")
+    pm = load_payment_method(ctx, pi.payment_method, "payment_method")
     before = pm.state()
     if outcome == "fail":
         _fail_authentication(ctx, pi, pm)

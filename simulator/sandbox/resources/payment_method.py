@@ -21,7 +21,7 @@ from typing import Any, Literal
 from simulator.sandbox import cards
 from simulator.sandbox.errors import CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, find, load, register, save
 from simulator.sandbox.resources.common import empty_billing_details, read_address
 from simulator.sandbox.resources.customer import Customer
 
@@ -245,11 +245,31 @@ def resolve_payment_method(ctx: Ctx, pm_id: str, param: str) -> tuple[PaymentMet
         if profile is None:
             raise resource_missing(PaymentMethod.NOUN, pm_id, param)
         return _from_profile(ctx, profile, cvc_provided=True), True
-    return load(ctx, PaymentMethod, pm_id, param), False
+    return load_payment_method(ctx, pm_id, param), False
+
+
+def load_payment_method(ctx: Ctx, pm_id: str, param: str = "id") -> PaymentMethod:
+    """A PaymentMethod by id; a customer's saved card (``card_…``) is one too, as Stripe
+    takes "a PaymentMethod, Card, or compatible Source" wherever it takes a PaymentMethod
+    (https://docs.stripe.com/payments/payment-methods/transitioning). The card stays
+    the stored object: the PaymentMethod seen through it is never saved."""
+    if pm_id.startswith("card_"):
+        from simulator.sandbox.resources.card import Card
+
+        card = find(ctx, Card, pm_id)
+        if card is None or card.is_deleted() or card.customer is None:
+            raise resource_missing(PaymentMethod.NOUN, pm_id, param)
+        return PaymentMethod(
+            id=card.id, created=card.created, brand=card.brand, country=card.country,
+            funding=card.funding, last4=card.last4, fingerprint=card.fingerprint,
+            exp_month=card.exp_month, exp_year=card.exp_year, cvc_provided=card.cvc_provided,
+            customer=card.customer, billing_details=card.billing_details,
+            metadata=dict(card.metadata))
+    return load(ctx, PaymentMethod, pm_id, param)
 
 
 def retrieve_payment_method(ctx: Ctx, pm_id: str) -> PaymentMethod:
-    return load(ctx, PaymentMethod, pm_id)
+    return load_payment_method(ctx, pm_id)
 
 
 def update_payment_method(ctx: Ctx, pm_id: str, params: Params) -> PaymentMethod:
