@@ -1,5 +1,6 @@
 """The yardstick for the webhook endpoint: a Flask app that reads a POST's body and
-answers 200 ``ok``, served exactly as the payment service is (``simulator.cli.serve``:
+answers 200 ``ok`` (at the webhook path, and at any ``/v1/…`` path as the yardstick for
+the sandbox), served exactly as the payment service is (``simulator.cli.serve``:
 gunicorn, the same workers and threads). Whatever the service's endpoint costs beyond
 this is the cost of its own work: verify, store, dispatch.
 
@@ -19,8 +20,13 @@ def create_app() -> Flask:
     app = Flask(__name__)
 
     @app.post(WEBHOOK_PATH)
-    def receive() -> Response:
+    @app.post("/v1/<path:_>")
+    def receive(_: str = "") -> Response:
         request.get_data(cache=False)
+        return Response("ok", mimetype="text/plain")
+
+    @app.get("/health")
+    def health() -> Response:
         return Response("ok", mimetype="text/plain")
 
     return app

@@ -406,13 +406,14 @@ def run_plan(plan: BenchPlan) -> list[Measurement]:
 def _bench_started_sandbox(plan: BenchPlan, spec: SandboxSpec) -> list[Measurement]:
     import shutil
     import tempfile
+    from pathlib import Path
 
-    from harness.servers import start_sandbox
+    from simulator.bench.servers import start_sandbox
 
     workdir = tempfile.mkdtemp(prefix=f"bench-{spec.workers}x{spec.threads}-",
                                dir=plan.workdir)
     try:
-        server = start_sandbox(workdir, workers=spec.workers, threads=spec.threads)
+        server = start_sandbox(Path(workdir), workers=spec.workers, threads=spec.threads)
         try:
             name = f"sandbox {spec.workers}w x {spec.threads}t"
             target = Target.parse(f"{name}={server.url}", plan.api_key, server.process.pid)

@@ -1,79 +1,77 @@
 """``stripe-sim bench service``: the payment service's figures, on loopback, against a
-sandbox the benchmark starts itself.
+sandbox the benchmark starts itself. The loads are driven by Locust (``load/bench_service.py``
+through ``simulator.bench.locust_run``), the one load engine of the project.
 
 1. ``POST /payments/checkout/create``: each request is for a different win, so each one
    creates a real Checkout Session at the sandbox through the official SDK; then the
    same wins again (the buyer's double click: the open session is returned, nothing is
    created). Aim: p95 under 50 ms.
-2. ``POST /payments/webhooks/stripe``: deliveries signed with the service's secret as
-   Stripe signs them (``t=…,v1=HMAC-SHA256(secret, "{t}.{payload}")``), built from real
-   sandbox events. New events are for objects the service does not own, so each one is
-   verified, stored in the inbox, dispatched (a lookup that finds nothing to change) and
-   marked processed, with no call to Stripe; duplicates are events already processed.
-   The same load goes to a bare Flask endpoint served the same way
-   (``simulator.bench.bare_flask``). Aim: at least a third of its requests/s.
+2. ``POST /payments/webhooks/stripe``: ``checkout.session.completed`` deliveries about
+   the service's own paid sessions, signed with its secret as Stripe signs them. A new
+   event id takes the real path (verify, store in the inbox, dispatch, a handler that
+   finds the session and its recorded payment, marked processed); duplicates are the
+   sandbox's own events, already processed. The same load goes to a bare Flask endpoint
+   served the same way (``simulator.bench.bare_flask``). Aim: at least a third of its
+   requests/s.
 3. The payment window: with both clocks moved through their control routes, a create
    1 s before a window's end is allowed and 1 s after it is refused with 410; then, with
    the scheduler ticking by itself, how late each ``close_window`` job starts and
    finishes after its window's end. Aim: never more than 1 s (the tick).
 
-The service runs as in production (``python -m simulator service`` under gunicorn) with
-``--test-mode`` for its clock route. Wins and buyers are written straight into its
-database through the payment core, never through HTTP. The client is as light as the
-sandbox bench's (keep-alive ``http.client`` connections, one per thread, closed loop),
-and each load also reports the server's CPU time per request, which holds up when other
-work shares the machine's cores.
+The servers run as in production (gunicorn, several workers) with ``--test-mode`` for
+the clock route (``simulator.bench.servers``). Buyers are written into the service's
+database with their API tokens; wins come through the auction API. Each load also
+reports the server's CPU time per request, which holds up when other work shares the
+machine's cores.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 import math
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
-import stripe
 
-from harness.servers import RunningServer, free_port, start_sandbox
-from harness.service import SERVICE_TEST_KEY, service_config, start_service_process
+from simulator.bench.load_check import Targets, settle
+from simulator.bench.load_plan import (
+    seed_buyers,
+    service_clock_offset,
+    test_route_headers,
+    webhook_secret,
+)
+from simulator.bench.locust_run import LOCUSTFILE, LocustOptions, read_stats, run_locust
 from simulator.bench.sandbox import (
-    CONNECT_BACKOFF_SECONDS,
     Measurement,
     format_table,
     percentile,
     process_tree_cpu_seconds,
 )
-from simulator.common.clock import Clock, monotonic, system_time
+from simulator.bench.servers import (
+    SERVICE_KEY,
+    RunningServer,
+    ServiceProcess,
+    start_bare_flask,
+    start_sandbox,
+    start_service,
+)
+from simulator.common.clock import monotonic, system_time
 from simulator.common.ids import IdGenerator
-from simulator.sandbox.webhooks.dispatcher import BASE_HEADERS
-from simulator.sandbox.webhooks.signing import signature_header
-from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
-from simulator.service.adapters.stripe_gateway import StripeGateway
-from simulator.service.adapters.webhook_endpoint import register_webhook_endpoint
-from simulator.service.app import clock_offset_file
 from simulator.service.config import ServiceConfig
-from simulator.service.domain.auction import AuctionWin
-from simulator.service.domain.user import User
 from simulator.service.domain.window import HOUR
-from simulator.service.payments import PaymentService
 from simulator.service.scheduler import CLOSE_WINDOW
-from simulator.service.seed import demo_lots
-from simulator.service.web.webhooks import WEBHOOK_PATH
 
+BENCH_LOCUSTFILE = LOCUSTFILE.parent / "bench_service.py"
+PLAN_VARIABLE = "STRIPE_SIM_BENCH_PLAN"
 CHECKOUT_PATH = "/payments/checkout/create"
 CHECKOUT_P95_GOAL_MS = 50.0
 WEBHOOK_RATIO_GOAL = 1 / 3
@@ -87,11 +85,10 @@ POLL_SECONDS = 0.005
 EDGE_WIN_AGE = 2 * HOUR
 MAX_CONCURRENCY = 256
 MAX_DURATION = 600.0
-MAX_WARMUP = 60.0
-MAX_WINS = 200_000
+MAX_WINS = 20_000
 MAX_WINDOW_WINS = 300
-MAX_DUPLICATE_POOL = 100_000
-USER_AGENT = "stripe-sim bench service"
+MAX_PAID_SESSIONS = 500
+SEED_THREADS = 8
 Log = Callable[[str], None]
 
 
@@ -100,13 +97,12 @@ Log = Callable[[str], None]
 class ServiceBenchPlan:
     concurrency: int = 8
     duration: float = 10.0
-    warmup: float = 1.0
-    wins: int = 2000  # for the new-win creates; the run stops early when they run out
+    wins: int = 1000  # for the new-win creates; the run stops early when they run out
     workers: int = 2
     threads: int = 4
     sandbox_workers: int = 2
     sandbox_threads: int = 4
-    duplicate_pool: int = 200  # events delivered once, then again and again
+    paid_sessions: int = 20  # real paid sessions the webhook events are about
     duplicate_share: float = 0.5  # of the mixed webhook load
     window_wins: int = 20  # windows whose closing is timed, one per second
     workdir: str | None = None
@@ -122,13 +118,12 @@ class ServiceBenchPlan:
              f"--concurrency must be 1 to {MAX_CONCURRENCY}"),
             (not 0 < self.duration <= MAX_DURATION,
              f"--duration must be over 0 and at most {MAX_DURATION:g} s"),
-            (not 0 <= self.warmup <= MAX_WARMUP, f"--warmup must be 0 to {MAX_WARMUP:g} s"),
             (not 1 <= self.wins <= MAX_WINS, f"--wins must be 1 to {MAX_WINS:,}"),
             (not 1 <= self.window_wins <= MAX_WINDOW_WINS,
              f"--window-wins must be 1 to {MAX_WINDOW_WINS}"),
             (not 0 <= self.duplicate_share <= 1, "--duplicate-share must be 0 to 1"),
-            (not 1 <= self.duplicate_pool <= MAX_DUPLICATE_POOL,
-             f"--duplicate-pool must be 1 to {MAX_DUPLICATE_POOL:,}"),
+            (not 1 <= self.paid_sessions <= MAX_PAID_SESSIONS,
+             f"--paid-sessions must be 1 to {MAX_PAID_SESSIONS}"),
             (min(self.workers, self.threads, self.sandbox_workers, self.sandbox_threads) < 1,
              "workers and threads must be at least 1"),
         ) if broken]
@@ -189,247 +184,56 @@ class ServiceBenchReport:
         return any(row.errors for row in self.rows) or not all(c.ok for c in self.checks)
 
 
-# -- the closed-loop load -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Call:
-    path: str
-    body: bytes
-    headers: Mapping[str, str]
-    kind: str = ""  # answers are counted per kind (e.g. new and duplicate events)
-
-
-# The n-th call of a worker (0-based), or None when there is no work left.
-CallMaker = Callable[[int, int], Call | None]
-
-
-@dataclass(frozen=True)
-class Load:
-    target: str
-    workload: str
-    phase: str
-    port: int
-    make: CallMaker
-    expect: int  # the status every answer must have
-    server_pid: int | None = None
-    sandbox_pid: int | None = None  # for the CPU the sandbox spends per request
-
-
-@dataclass
-class _Tally:
-    latencies: list[float] = field(default_factory=list)
-    passed: int = 0  # measured answers with the expected status
-    answered: int = 0  # warm-up included (for the server's CPU per request)
-    expected_by_kind: dict[str, int] = field(default_factory=dict)  # warm-up included
-    errors: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    first_error: str | None = None
-    stopped_at: float = 0.0
-    sandbox_cpu_ms: float | None = None
-
-    @property
-    def expected(self) -> int:
-        return sum(self.expected_by_kind.values())
-
-    def merge(self, other: _Tally) -> None:
-        self.latencies += other.latencies
-        self.passed += other.passed
-        self.answered += other.answered
-        _add(self.expected_by_kind, other.expected_by_kind)
-        self.errors += other.errors
-        _add(self.statuses, other.statuses)
-        self.first_error = self.first_error or other.first_error
-        self.stopped_at = max(self.stopped_at, other.stopped_at)
-
-    def answer(self, call: Call, status: int, body: bytes, expect: int,
-               latency: float | None) -> None:
-        """An answer; ``latency`` is None during the warm-up."""
-        self.answered += 1
-        if status == expect:
-            _add(self.expected_by_kind, {call.kind: 1})
-        if latency is None:
-            return
-        self.latencies.append(latency)
-        if status == expect:
-            self.passed += 1
-        else:
-            self.failed(True, str(status), body.decode("utf-8", "replace"))
-
-    def failed(self, measured: bool, status: str, detail: str) -> None:
-        if not measured:
-            return
-        self.errors += 1
-        _add(self.statuses, {status: 1})
-        self.first_error = self.first_error or f"{status}: {detail[:300]}"
-
-
-def _add(counts: dict[str, int], more: Mapping[str, int]) -> None:
-    for key, count in more.items():
-        counts[key] = counts.get(key, 0) + count
-
-
-def _send(conn: http.client.HTTPConnection, call: Call) -> tuple[int, bytes, bool]:
-    conn.request("POST", call.path, call.body, dict(call.headers))
-    response = conn.getresponse()
-    return response.status, response.read(), response.will_close
-
-
-class _Connection:
-    """One keep-alive connection to a loopback port, opened again whenever the server
-    closed it (gunicorn's sync workers close after each answer) or it failed."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn: http.client.HTTPConnection | None = None
-
-    def post(self, call: Call) -> tuple[int, bytes]:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            status, body, will_close = _send(self.conn, call)
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-        if will_close:
-            self.close()
-        return status, body
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-        self.conn = None
-
-
-def _drive(load: Load, worker: int, measure_from: float, until: float) -> _Tally:
-    """One connection's closed loop until ``until`` or until its calls run out."""
-    tally, connection, n = _Tally(), _Connection(load.port), 0
-    while (started := monotonic()) < until and (call := load.make(worker, n)) is not None:
-        n += 1
-        try:
-            status, body = connection.post(call)
-        except (OSError, http.client.HTTPException) as error:
-            tally.failed(started >= measure_from, "connection", repr(error))
-            time.sleep(CONNECT_BACKOFF_SECONDS)  # a server that is down is not hammered
-            continue
-        latency = monotonic() - started if started >= measure_from else None
-        tally.answer(call, status, body, load.expect, latency)
-    connection.close()
-    tally.stopped_at = monotonic()
-    return tally
-
-
-def run_load(load: Load, *, concurrency: int, warmup: float,
-             duration: float) -> tuple[Measurement, _Tally]:
-    """``concurrency`` connections for ``warmup`` + ``duration`` seconds; requests/s count
-    the expected answers of the measured window, which ends early if the calls ran out."""
-    tallies = [_Tally() for _ in range(concurrency)]
-    cpu_before = process_tree_cpu_seconds(load.server_pid)
-    sandbox_before = process_tree_cpu_seconds(load.sandbox_pid)
-    measure_from = monotonic() + warmup
-    until = measure_from + duration
-
-    def drive(worker: int) -> None:
-        tallies[worker] = _drive(load, worker, measure_from, until)
-
-    threads = [threading.Thread(target=drive, args=(i,), daemon=True) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=warmup + duration + 120)
-    total = _Tally()
-    for tally in tallies:
-        total.merge(tally)
-    cpu_after = process_tree_cpu_seconds(load.server_pid)
-    total.sandbox_cpu_ms = _per_request(sandbox_before,
-                                        process_tree_cpu_seconds(load.sandbox_pid), total)
-    seconds = max(1e-3, min(until, total.stopped_at) - measure_from)
-    return _measurement(load, concurrency, seconds, total, cpu_before, cpu_after), total
-
-
-def _measurement(load: Load, concurrency: int, seconds: float, total: _Tally,
-                 cpu_before: float | None, cpu_after: float | None) -> Measurement:
-    ms = sorted(value * 1000 for value in total.latencies)
-    return Measurement(
-        target=load.target, workload=load.workload, phase=load.phase, concurrency=concurrency,
-        processes=1, seconds=round(seconds, 2), requests=len(ms), errors=total.errors,
-        rps=round(total.passed / seconds, 1),
-        p50_ms=round(percentile(ms, 0.50), 2), p95_ms=round(percentile(ms, 0.95), 2),
-        p99_ms=round(percentile(ms, 0.99), 2), max_ms=round(ms[-1], 2) if ms else 0.0,
-        statuses=total.statuses, first_error=total.first_error,
-        server_cpu_ms=_per_request(cpu_before, cpu_after, total),
-    )
-
-
-def _per_request(before: float | None, after: float | None, total: _Tally) -> float | None:
-    """CPU milliseconds per answered request (warm-up included, as the CPU is)."""
-    if before is None or after is None or not total.answered:
-        return None
-    return round((after - before) * 1000 / total.answered, 3)
-
 
 # -- the servers ----------------------------------------------------------------------------
 @dataclass
 class ServiceUnderTest:
     """The running service, the sandbox behind it, and what the benchmark knows of them."""
 
-    process: RunningServer
+    service: ServiceProcess
     sandbox: RunningServer
-    config: ServiceConfig  # the service's settings, as the benchmark writes its data
     webhook_secret: str
+    buyer_token: str
+    buyer_id: str
     label: str
+    workdir: Path
+    window_hours: int = ServiceConfig.payment_window_hours
 
     @property
     def url(self) -> str:
-        return self.process.url
+        return self.service.url
 
     @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
+    def process(self) -> RunningServer:
+        return self.service.server
+
+    @property
+    def db_path(self) -> str:
+        return self.service.server.db_path
 
     def repository(self) -> Repository:
-        return Repository(self.config.db_path)
+        return Repository(self.db_path)
 
     def clock_offset(self) -> float:
-        answer = requests.get(f"{self.url}/_test/clock", timeout=30)
+        answer = requests.get(f"{self.url}/_test/clock", timeout=30,
+                              headers=test_route_headers(self.db_path))
         answer.raise_for_status()
         return float(answer.json()["offset_seconds"])
 
 
-def start_service(workdir: Path, sandbox: RunningServer, workers: int,
-                  threads: int) -> ServiceUnderTest:
-    """Register the service's webhook endpoint at the sandbox first (as one does in the
-    Dashboard), so the benchmark knows the signing secret the service verifies with."""
-    port = free_port()
-    folder = workdir / "service"
-    config = service_config(folder, sandbox.url, public_url=f"http://127.0.0.1:{port}",
-                            db_path=str(folder / "service.sqlite3"))
-    endpoint = register_webhook_endpoint(config)
-    process = start_service_process(folder, sandbox.url, port=port, workers=workers,
-                                    threads=threads, test_mode=True,
-                                    env={"STRIPE_WEBHOOK_SECRET": endpoint.secret})
-    return ServiceUnderTest(process, sandbox, config, endpoint.secret,
-                            f"service {workers}w x {threads}t")
-
-
-def start_bare_flask(workdir: Path, workers: int, threads: int,
-                     timeout: float = 30.0) -> RunningServer:
-    port = free_port()
-    log_path = str(workdir / f"bare-flask-{port}.log")
-    command = [sys.executable, "-m", "simulator.bench.bare_flask", "--port", str(port),
-               "--workers", str(workers), "--threads", str(threads)]
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = monotonic() + timeout
-    while monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.post(f"{url}{WEBHOOK_PATH}", data=b"{}", timeout=1).status_code == 200:
-                return RunningServer(url, process, "", log_path)
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"bare Flask app did not answer:\n{Path(log_path).read_text()[-4000:]}")
+def start_service_under_test(plan: ServiceBenchPlan, workdir: Path) -> ServiceUnderTest:
+    sandbox = start_sandbox(workdir / "sandbox", workers=plan.sandbox_workers,
+                            threads=plan.sandbox_threads)
+    try:
+        service = start_service(workdir / "service", sandbox.url, workers=plan.workers,
+                                threads=plan.threads)
+    except BaseException:
+        sandbox.stop()
+        raise
+    (buyer,) = seed_buyers(service.server.db_path, 1, "bench")
+    return ServiceUnderTest(service, sandbox, webhook_secret(service.server.db_path),
+                            buyer.token, buyer.id, f"service {plan.workers}w x {plan.threads}t",
+                            workdir)
 
 
 # -- seeding --------------------------------------------------------------------------------
@@ -440,66 +244,80 @@ class SeededWin:
     closes_at: int
 
 
-def seed_wins(config: ServiceConfig, ended_at: Sequence[int], tag: str) -> list[SeededWin]:
-    """One buyer (with an API token) and one win per ``ended_at``, recorded through the
-    payment core (the win, its audit entry and its ``close_window`` job) in one
-    transaction, as the auction house does when auctions end."""
-    repo = Repository(config.db_path)
-    clock = Clock(clock_offset_file(config).read)
-    core = PaymentService(repo, StripeGateway(config, clock), clock, config, None,
-                          ReceiptStore(config.receipts_dir))
-    ids, lots, seeded = IdGenerator(), demo_lots(), []
-    try:
-        with repo.transaction():
-            for index, ended in enumerate(ended_at):
-                buyer, win = _buyer_and_win(ids, lots[index % len(lots)], f"{tag}-{index}",
-                                            ended)
-                repo.add_user(buyer)
-                core.record_win(win)
-                closes = ended + config.payment_window_hours * HOUR
-                seeded.append(SeededWin(win.id, buyer.api_token, closes))
-    finally:
-        repo.close()
-    return seeded
+def seed_wins(sut: ServiceUnderTest, ended_at: Sequence[int], tag: str,
+              amount: int = 64_200) -> list[SeededWin]:
+    """One win per ``ended_at`` for the bench's buyer, through the auction API (as the
+    auction system records them), a few at a time."""
+    ids = IdGenerator()
+    headers = {"Authorization": f"Bearer {sut.service.auction_token}"}
+
+    def record(ended: int) -> SeededWin:
+        win_id = f"bench-{tag}-{ids.token(12)}"
+        answer = requests.post(f"{sut.url}/payments/wins", headers=headers, timeout=60, json={
+            "auction_id": win_id, "lot": 17, "title": "Bench lot", "seller_id": "sel_bench",
+            "buyer_id": sut.buyer_id, "amount": amount, "currency": "usd", "ended_at": ended})
+        if answer.status_code != 201:
+            raise RuntimeError(f"win not recorded: {answer.status_code} {answer.text[:300]}")
+        return SeededWin(win_id, sut.buyer_token, ended + sut.window_hours * HOUR)
+
+    with ThreadPoolExecutor(SEED_THREADS) as pool:
+        return list(pool.map(record, ended_at))
 
 
-def _buyer_and_win(ids: IdGenerator, lot: Mapping[str, Any], name: str,
-                   ended_at: int) -> tuple[User, AuctionWin]:
-    """A winning bidder and what they won: one of the demo lots, at its price."""
-    buyer = User(ids.new("usr", 14), f"Bidder {name}", f"bidder-{name}@example.test",
-                 "buyer", ids.new("tok", 32), "US")
-    win = AuctionWin(ids.new("win", 14), int(lot["lot"]), str(lot["title"]), "sel_bench",
-                     buyer.id, int(lot["amount"]), str(lot["currency"]), ended_at)
-    return buyer, win
+# -- the loads, through Locust --------------------------------------------------------------
+def locust_load(plan: ServiceBenchPlan, sut: ServiceUnderTest, user_class: str,
+                bench_plan: Mapping[str, Any], *, target: str, host: str,
+                workload: str, phase: str, server: RunningServer,
+                sandbox: RunningServer | None = None) -> tuple[Measurement, float | None, int]:
+    """One closed-loop load of ``plan.concurrency`` users for ``plan.duration`` seconds
+    (plus a second for Locust to start them); the row, the sandbox's CPU ms per request
+    when ``sandbox`` is given, and how many new webhook events were accepted."""
+    plan.log(f"{target}: {workload} ({phase}), {plan.concurrency} users for"
+             f" {plan.duration:g}s")
+    prefix = str(sut.workdir / f"locust-{IdGenerator().token(6)}")
+    options = LocustOptions(users=plan.concurrency, spawn_rate=plan.concurrency,
+                            run_time=f"{math.ceil(plan.duration) + 1}s", host=host,
+                            csv_prefix=prefix, json_file=prefix, locustfile=BENCH_LOCUSTFILE,
+                            user_classes=(user_class,))
+    cpu = (process_tree_cpu_seconds(server.process.pid),
+           process_tree_cpu_seconds(sandbox.process.pid if sandbox else None))
+    plan_file = Path(f"{prefix}-plan.json")
+    plan_file.write_text(json.dumps(bench_plan))
+    run_locust(options, {PLAN_VARIABLE: f"@{plan_file}"},
+               stdout_path=sut.workdir / "locust-summary.txt")
+    after = (process_tree_cpu_seconds(server.process.pid),
+             process_tree_cpu_seconds(sandbox.process.pid if sandbox else None))
+    stats = read_stats(prefix, {})
+    row = stats.total
+    errors = _first_error(prefix)
+    answered = max(1, row.requests)
+    measurement = Measurement(
+        target=target, workload=workload, phase=phase, concurrency=plan.concurrency,
+        processes=1, seconds=plan.duration, requests=row.requests, errors=row.failures,
+        rps=round(row.rps * (row.requests - row.failures) / answered, 1),
+        p50_ms=row.p50, p95_ms=row.p95, p99_ms=row.p99, max_ms=row.max,
+        statuses={"failed": row.failures} if row.failures else {}, first_error=errors,
+        server_cpu_ms=_per_request(cpu[0], after[0], row.requests))
+    plan.log(f"  {measurement.rps:,.1f} req/s, p50 {row.p50:g} ms, p95 {row.p95:g} ms,"
+             f" p99 {row.p99:g} ms, {row.failures} errors")
+    accepted = sum(r.requests - r.failures for r in stats.routes if r.name == "webhook [new]")
+    return measurement, _per_request(cpu[1], after[1], row.requests), accepted
 
 
-def checkout_call(win: SeededWin) -> Call:
-    return Call(CHECKOUT_PATH, json.dumps({"auction_id": win.id}).encode(), {
-        "Authorization": f"Bearer {win.api_token}", "Content-Type": "application/json",
-        "Accept": "application/json", "User-Agent": USER_AGENT,
-    })
+def _per_request(before: float | None, after: float | None, requests_made: int) -> float | None:
+    if before is None or after is None or not requests_made:
+        return None
+    return round((after - before) * 1000 / requests_made, 3)
+
+
+def _first_error(prefix: str) -> str | None:
+    from simulator.bench.locust_run import first_failures
+
+    failures = first_failures(prefix, limit=1)
+    return failures[0] if failures else None
 
 
 # -- 1. checkout create -----------------------------------------------------------------------
-def new_win_calls(wins: Sequence[SeededWin]) -> CallMaker:
-    """Each call for the next win nobody has asked for yet; None once all are taken."""
-    calls = [checkout_call(win) for win in wins]
-    taken = iter(range(len(calls)))
-    lock = threading.Lock()
-
-    def make(worker: int, n: int) -> Call | None:
-        with lock:
-            index = next(taken, None)
-        return None if index is None else calls[index]
-
-    return make
-
-
-def repeat_calls(wins: Sequence[SeededWin], concurrency: int) -> CallMaker:
-    calls = [checkout_call(win) for win in wins]
-    return lambda worker, n: calls[(n * concurrency + worker) % len(calls)]
-
-
 @dataclass
 class CheckoutFigures:
     rows: list[Measurement]
@@ -510,25 +328,30 @@ class CheckoutFigures:
 def bench_checkout(plan: ServiceBenchPlan, sut: ServiceUnderTest,
                    wins: Sequence[SeededWin]) -> CheckoutFigures:
     """Every win once (a Checkout Session each), then the wins that got one, again."""
-    pids = {"server_pid": sut.process.process.pid, "sandbox_pid": sut.sandbox.process.pid}
-    load = Load(sut.label, "checkout create", "new win", sut.port, new_win_calls(wins), 201,
-                **pids)
-    first, tally = _run(plan, load)
-    if first.seconds < plan.duration:
-        plan.log(f"  the {len(wins)} wins ran out after {first.seconds:g}s; pass more --wins")
+    pairs = [[win.id, win.api_token] for win in wins]
+    common: dict[str, Any] = {"target": sut.label, "host": sut.url,
+                              "workload": "checkout create", "server": sut.process,
+                              "sandbox": sut.sandbox}
+    first, sandbox_cpu, _ = locust_load(plan, sut, "CheckoutCreate",
+                                        {"mode": "new", "wins": pairs}, phase="new win",
+                                        **common)
+    created = first.requests - first.errors
+    if created >= len(wins):
+        plan.log(f"  the {len(wins)} wins ran out; pass more --wins")
     sessions, opened = _sessions_made(sut, wins)
     figures = CheckoutFigures([first], [
-        Check("Checkout Sessions made, one per win created", tally.expected, sessions,
-              tally.expected == sessions)], {first.phase: tally.sandbox_cpu_ms})
+        Check("Checkout Sessions made, one per win created", created, sessions,
+              created == sessions)], {first.phase: sandbox_cpu})
     if opened:
-        again = Load(sut.label, "checkout create", "double click", sut.port,
-                     repeat_calls(opened, plan.concurrency), 200, **pids)
-        second, tally = _run(plan, again)
+        second, sandbox_cpu, _ = locust_load(
+            plan, sut, "CheckoutCreate",
+            {"mode": "repeat", "wins": [[w.id, w.api_token] for w in opened]},
+            phase="double click", **common)
         after, _ = _sessions_made(sut, wins)
         figures.rows.append(second)
         figures.checks.append(Check("no session made by a double click", sessions, after,
                                     after == sessions))
-        figures.sandbox_cpu_ms[second.phase] = tally.sandbox_cpu_ms
+        figures.sandbox_cpu_ms[second.phase] = sandbox_cpu
     return figures
 
 
@@ -544,16 +367,6 @@ def _sessions_made(sut: ServiceUnderTest,
     return made, [win for win in wins if win.id in open_ids]
 
 
-def _run(plan: ServiceBenchPlan, load: Load) -> tuple[Measurement, _Tally]:
-    plan.log(f"{load.target}: {load.workload} ({load.phase}), {plan.concurrency} clients"
-             f" for {plan.duration:g}s")
-    row, tally = run_load(load, concurrency=plan.concurrency, warmup=plan.warmup,
-                          duration=plan.duration)
-    plan.log(f"  {row.rps:,.1f} req/s, p50 {row.p50_ms} ms, p95 {row.p95_ms} ms,"
-             f" p99 {row.p99_ms} ms, {row.errors} errors")
-    return row, tally
-
-
 def _count(sut: ServiceUnderTest, table: str, where: str = "", *params: Any) -> int:
     repo = sut.repository()
     try:
@@ -563,136 +376,66 @@ def _count(sut: ServiceUnderTest, table: str, where: str = "", *params: Any) -> 
 
 
 # -- 2. webhooks ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EventTemplate:
-    """A real event from the sandbox, as its dispatcher would send it (pretty-printed),
-    and the ids each copy replaces."""
-
-    text: str
-    event_id: str
-    object_id: str
-
-    def render(self, event_id: str, object_id: str) -> str:
-        return self.text.replace(self.event_id, event_id).replace(self.object_id, object_id)
-
-    @property
-    def object_prefix(self) -> str:
-        return self.object_id[: self.object_id.rindex("_") + 1]
-
-
-def fetch_event_templates(sandbox_url: str, api_key: str) -> list[EventTemplate]:
-    """A ``checkout.session.expired`` and a ``payment_intent.payment_failed``, made
-    through the official SDK before the service's endpoint exists (so they are never
-    delivered to it)."""
-    client = stripe.StripeClient(api_key, base_addresses={"api": sandbox_url},
-                                 max_network_retries=0)
-    session = client.v1.checkout.sessions.create(params={
-        "mode": "payment", "success_url": "https://example.com/success",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": "usd", "unit_amount": 64_200, "product_data": {"name": "Lot 17"}}}],
-    })
-    client.v1.checkout.sessions.expire(session.id)
-    with contextlib.suppress(stripe.CardError):  # declined, as asked
-        client.v1.payment_intents.create(params={
-            "amount": 64_200, "currency": "usd", "payment_method": "pm_card_visa_chargeDeclined",
-            "confirm": True, "automatic_payment_methods": {"enabled": True,
-                                                           "allow_redirects": "never"}})
-    return [_template(client, "checkout.session.expired"),
-            _template(client, "payment_intent.payment_failed")]
+def paid_session_events(plan: ServiceBenchPlan, sut: ServiceUnderTest) -> list[dict[str, Any]]:
+    """``plan.paid_sessions`` wins paid through Checkout (the sandbox's headless
+    completion), their events delivered and processed; the sandbox's
+    ``checkout.session.completed`` events about them."""
+    now = int(system_time() + service_clock_offset(sut.url, sut.db_path))
+    wins = seed_wins(sut, [now - 60] * plan.paid_sessions, "paid", amount=12_000)
+    headers = {"Authorization": f"Bearer {sut.buyer_token}"}
+    for win in wins:
+        started = requests.post(f"{sut.url}{CHECKOUT_PATH}", json={"auction_id": win.id},
+                                headers=headers, timeout=60)
+        checkout_id = started.json()["checkout_url"].rsplit("/", 1)[-1].split("#")[0]
+        paid = requests.post(f"{sut.sandbox.url}/_sandbox/checkout/sessions/{checkout_id}"
+                             "/complete", data={"payment_method": "pm_card_visa"}, timeout=60)
+        if paid.status_code != 200:
+            raise RuntimeError(f"paying {checkout_id}: {paid.status_code} {paid.text[:300]}")
+    settle(Targets(sut.sandbox.url, SERVICE_KEY, sut.url, sut.db_path), 30.0)
+    query: dict[str, Any] = {"type": "checkout.session.completed", "limit": 100}
+    listed = requests.get(f"{sut.sandbox.url}/v1/events", timeout=60, params=query,
+                          headers={"Authorization": f"Bearer {SERVICE_KEY}"})
+    listed.raise_for_status()
+    events: list[dict[str, Any]] = listed.json()["data"]
+    return events[: plan.paid_sessions]
 
 
-def _template(client: stripe.StripeClient, event_type: str) -> EventTemplate:
-    listed = client.raw_request("get", "/v1/events", type=event_type, limit=1)
-    event = listed.data["data"][0]
-    return EventTemplate(json.dumps(event, indent=2), event["id"], event["data"]["object"]["id"])
-
-
-class WebhookFeed:
-    """Deliveries as the sandbox makes them, signed with the service's secret at the
-    service's time: new events (of either template, for objects the service does not
-    own) and re-deliveries from a pool of events it has already processed."""
-
-    POOL_SERIES = 0xFF
-
-    def __init__(self, templates: Sequence[EventTemplate], secret: str, clock_offset: float,
-                 tag: str, pool_size: int) -> None:
-        self.templates = list(templates)
-        self.secret = secret
-        self.clock_offset = clock_offset
-        self.tag = tag
-        self.pool = [self.new_payload(self.POOL_SERIES, 0, n) for n in range(pool_size)]
-
-    @property
-    def event_prefix(self) -> str:
-        return f"evt_{self.tag}"
-
-    def new_payload(self, series: int, worker: int, n: int) -> str:
-        """A new event: its id (and its object's) unique to the series, worker and call;
-        its template chosen by the id's checksum, so every mix of calls gets both."""
-        suffix = f"{series:02x}{worker:02x}{n:08x}"
-        template = self.templates[zlib.crc32(suffix.encode()) % len(self.templates)]
-        return template.render(f"{self.event_prefix}{suffix}",
-                               f"{template.object_prefix}{self.tag}{suffix}")
-
-    def call(self, payload: str, kind: str) -> Call:
-        timestamp = int(system_time() + self.clock_offset)
-        headers = {**BASE_HEADERS,
-                   "Stripe-Signature": signature_header(payload, [self.secret], timestamp)}
-        return Call(WEBHOOK_PATH, payload.encode(), headers, kind)
-
-    def maker(self, series: int, duplicate_share: float) -> CallMaker:
-        """Duplicates spread evenly: ``duplicate_share`` of every worker's calls."""
-
-        def make(worker: int, n: int) -> Call:
-            if int((n + 1) * duplicate_share) > int(n * duplicate_share):
-                return self.call(self.pool[(n * 7919 + worker) % len(self.pool)], "duplicate")
-            return self.call(self.new_payload(series, worker, n), "new")
-
-        return make
-
-
-def deliver_pool(sut: ServiceUnderTest, feed: WebhookFeed) -> int:
-    """Each pool event once, so that sending it again is a duplicate; the number taken."""
-    connection = _Connection(sut.port)
-    accepted = sum(connection.post(feed.call(payload, "new"))[0] == 200 for payload in feed.pool)
-    connection.close()
-    return accepted
-
-
-def bench_webhooks(plan: ServiceBenchPlan, sut: ServiceUnderTest,
-                   templates: Sequence[EventTemplate],
-                   workdir: Path) -> tuple[list[Measurement], list[Check]]:
+def bench_webhooks(plan: ServiceBenchPlan, sut: ServiceUnderTest) -> tuple[list[Measurement],
+                                                                          list[Check]]:
     """New events, duplicates, and a mix of both; then the mix against the bare app."""
-    feed = WebhookFeed(templates, sut.webhook_secret, sut.clock_offset(),
-                       IdGenerator().token(8), plan.duplicate_pool)
-    new_events = deliver_pool(sut, feed)
+    events = paid_session_events(plan, sut)
+    prefix = f"evt_bench{IdGenerator().token(6)}"
+    base = {"secret": sut.webhook_secret, "clock_offset": sut.clock_offset(),
+            "objects": events, "judge": True, "prefix": prefix}
     mixed = f"mixed {plan.duplicate_share:.0%} dup"
-    rows = []
-    for series, (phase, share) in enumerate(
-            (("new event", 0.0), ("duplicate", 1.0), (mixed, plan.duplicate_share))):
-        load = Load(sut.label, "webhook", phase, sut.port, feed.maker(series, share), 200,
-                    sut.process.process.pid)
-        row, tally = _run(plan, load)
+    rows, new_events = [], 0
+    for phase, share in (("new event", 0.0), ("duplicate", 1.0), (mixed, plan.duplicate_share)):
+        row, _, accepted = locust_load(
+            plan, sut, "WebhookDelivery", {**base, "duplicate_share": share}, target=sut.label,
+            host=sut.url, workload="webhook", phase=phase, server=sut.process)
         rows.append(row)
-        new_events += tally.expected_by_kind.get("new", 0)
-    rows.append(bench_bare(plan, workdir, feed.maker(0x10, plan.duplicate_share), mixed))
+        new_events += accepted
+    rows.append(bench_bare(plan, sut, {**base, "duplicate_share": plan.duplicate_share,
+                                       "judge": False}, mixed))
     stored = _count(sut, "webhook_inbox", "WHERE event_id LIKE ? AND status = 'processed'",
-                    f"{feed.event_prefix}%")
-    return rows, [Check("events stored and processed, each once", new_events, stored,
-                        new_events == stored)]
+                    f"{prefix}%")
+    unfinished = _count(sut, "webhook_inbox", "WHERE status != 'processed'")
+    return rows, [Check("new events stored and processed, each once", new_events, stored,
+                        new_events == stored),
+                  Check("events left unprocessed", 0, unfinished, unfinished == 0)]
 
 
-def bench_bare(plan: ServiceBenchPlan, workdir: Path, make: CallMaker, phase: str) -> Measurement:
+def bench_bare(plan: ServiceBenchPlan, sut: ServiceUnderTest, bench_plan: Mapping[str, Any],
+               phase: str) -> Measurement:
     """The same load against a bare Flask endpoint under the same gunicorn settings."""
-    server = start_bare_flask(workdir, plan.workers, plan.threads)
+    server = start_bare_flask(sut.workdir / "bare", workers=plan.workers, threads=plan.threads)
     try:
-        load = Load(f"bare flask {plan.workers}w x {plan.threads}t", "webhook", phase,
-                    int(server.url.rsplit(":", 1)[1]), make, 200, server.process.pid)
-        row, _ = _run(plan, load)
+        row, _, _ = locust_load(plan, sut, "WebhookDelivery", bench_plan,
+                             target=f"bare flask {plan.workers}w x {plan.threads}t",
+                             host=server.url, workload="webhook", phase=phase, server=server)
     finally:
         server.stop()
     return row
-
 
 # -- 3. the payment window ------------------------------------------------------------------
 class Clocks:
@@ -713,6 +456,7 @@ class Clocks:
         step = int(target - self.now())
         if step > 0:
             answer = requests.post(f"{self.sut.url}/_test/clock/advance",
+                                   headers=test_route_headers(self.sut.db_path),
                                    json={"seconds": step}, timeout=120)
             answer.raise_for_status()
             self.offset = float(answer.json()["offset_seconds"])
@@ -720,9 +464,8 @@ class Clocks:
 
 
 def create_checkout(sut: ServiceUnderTest, win: SeededWin) -> int:
-    call = checkout_call(win)
-    answer = requests.post(f"{sut.url}{call.path}", data=call.body, headers=dict(call.headers),
-                           timeout=60)
+    answer = requests.post(f"{sut.url}{CHECKOUT_PATH}", json={"auction_id": win.id},
+                           headers={"Authorization": f"Bearer {win.api_token}"}, timeout=60)
     return answer.status_code
 
 
@@ -730,7 +473,7 @@ def probe_window_edges(sut: ServiceUnderTest, clocks: Clocks) -> list[WindowProb
     """A create just before a win's window ends, and just after; its window ends before
     the checkout wins' ones (``EDGE_WIN_AGE``), whose jobs must not come due."""
     now = int(clocks.now())
-    (win,) = seed_wins(sut.config, [now - EDGE_WIN_AGE], "edge")
+    (win,) = seed_wins(sut, [now - EDGE_WIN_AGE], "edge")
     probes = []
     for offset, expected in WINDOW_PROBES:
         clocks.move_to(win.closes_at + offset)
@@ -752,11 +495,11 @@ def time_window_closing(sut: ServiceUnderTest, clocks: Clocks, count: int) -> _C
     open Checkout Session; nobody asks anything: the scheduler's tick must close them
     (expire the session at the sandbox, cancel the order)."""
     first = math.ceil(clocks.now()) + 2 + math.ceil(count * 0.1)
-    hours = sut.config.payment_window_hours
-    wins = seed_wins(sut.config, [first + i - hours * HOUR for i in range(count)], "close")
+    hours = sut.window_hours
+    wins = seed_wins(sut, [first + i - hours * HOUR for i in range(count)], "close")
     refused = sum(create_checkout(sut, win) != 201 for win in wins)
     due = {win.id: float(win.closes_at) for win in wins}
-    started, done = watch_close_jobs(sut.config.db_path, due, clocks,
+    started, done = watch_close_jobs(sut.db_path, due, clocks,
                                      deadline=monotonic() + (first + count - clocks.now()) + 15)
     repo = sut.repository()
     try:
@@ -812,6 +555,7 @@ def bench_window(plan: ServiceBenchPlan, sut: ServiceUnderTest) -> tuple[WindowP
     return window, checks
 
 
+
 # -- a whole run ----------------------------------------------------------------------------
 def run_service_bench(plan: ServiceBenchPlan) -> ServiceBenchReport:
     if plan.problems():
@@ -819,17 +563,12 @@ def run_service_bench(plan: ServiceBenchPlan) -> ServiceBenchReport:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-service-{plan.workers}x{plan.threads}-",
                                     dir=plan.workdir))
     try:
-        sandbox = start_sandbox(workdir / "sandbox", workers=plan.sandbox_workers,
-                                threads=plan.sandbox_threads)
+        sut = start_service_under_test(plan, workdir)
         try:
-            templates = fetch_event_templates(sandbox.url, SERVICE_TEST_KEY)
-            sut = start_service(workdir, sandbox, plan.workers, plan.threads)
-            try:
-                return _measure(plan, sut, templates, workdir)
-            finally:
-                sut.process.stop()
+            return _measure(plan, sut)
         finally:
-            sandbox.stop()
+            sut.process.stop()
+            sut.sandbox.stop()
     finally:
         if plan.keep_files:
             plan.log(f"files kept in {workdir}")
@@ -837,13 +576,12 @@ def run_service_bench(plan: ServiceBenchPlan) -> ServiceBenchReport:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure(plan: ServiceBenchPlan, sut: ServiceUnderTest, templates: Sequence[EventTemplate],
-             workdir: Path) -> ServiceBenchReport:
-    plan.log(f"{sut.label}: seeding {plan.wins:,} wins and their buyers")
+def _measure(plan: ServiceBenchPlan, sut: ServiceUnderTest) -> ServiceBenchReport:
+    plan.log(f"{sut.label}: seeding {plan.wins:,} wins")
     now = int(Clocks(sut).now())
-    wins = seed_wins(sut.config, [now - 60] * plan.wins, "checkout")
+    wins = seed_wins(sut, [now - 60] * plan.wins, "checkout")
     checkout = bench_checkout(plan, sut, wins)
-    webhook_rows, webhook_checks = bench_webhooks(plan, sut, templates, workdir)
+    webhook_rows, webhook_checks = bench_webhooks(plan, sut)
     window, window_checks = bench_window(plan, sut)
     report = ServiceBenchReport(
         service=sut.label, sandbox=f"sandbox {plan.sandbox_workers}w x {plan.sandbox_threads}t",
@@ -852,7 +590,6 @@ def _measure(plan: ServiceBenchPlan, sut: ServiceUnderTest, templates: Sequence[
         window=window, checks=checkout.checks + webhook_checks + window_checks)
     report.goals = goals(report)
     return report
-
 
 def _rps_ratios(rows: Sequence[Measurement]) -> dict[str, float]:
     """Each webhook row against the last row, the bare endpoint's."""
@@ -913,3 +650,4 @@ def format_report(report: ServiceBenchReport) -> str:
 
 def as_json(report: ServiceBenchReport) -> str:
     return json.dumps({**asdict(report), "broken": report.broken}, indent=2)
+

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from simulator.cli.command import Command
+from simulator.cli.command import Command, CommandError
+from simulator.cli.health import ServerFailed
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -66,23 +67,24 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     service = sub.add_parser(
         "service", help="the payment service: checkout create, webhook intake, window precision",
         description="Start a sandbox and the payment service (gunicorn, test mode) on loopback,"
-        " seed wins straight into its database, and measure checkout create (new wins, then"
-        " double clicks), signed webhooks (new, duplicate, mixed) against a bare Flask"
-        " endpoint served the same way, and how precisely payment windows close.",
+        " seed wins through the auction API, and measure with Locust checkout create (new"
+        " wins, then double clicks) and signed webhooks about real paid sessions (new,"
+        " duplicate, mixed) against a bare Flask endpoint served the same way; then how"
+        " precisely payment windows close.",
     )
-    service.add_argument("--concurrency", type=int, default=8, help="client connections")
+    service.add_argument("--concurrency", type=int, default=8, help="Locust users")
     service.add_argument("--duration", type=float, default=10.0,
-                         help="seconds measured per load")
-    service.add_argument("--warmup", type=float, default=1.0, help="seconds not measured")
-    service.add_argument("--wins", type=int, default=2000,
+                         help="seconds per load")
+    service.add_argument("--wins", type=int, default=1000,
                          help="wins seeded for the new-win creates (one create each)")
     service.add_argument("--workers", type=int, default=2,
                          help="service (and bare Flask) worker processes")
     service.add_argument("--threads", type=int, default=4, help="threads per worker")
     service.add_argument("--sandbox", default="2x4", metavar="WORKERSxTHREADS",
                          help="the sandbox the service talks to")
-    service.add_argument("--duplicate-pool", type=int, default=200,
-                         help="events delivered once, then again as duplicates")
+    service.add_argument("--paid-sessions", type=int, default=20,
+                         help="real paid sessions the webhook events are about (their own"
+                         " events are the duplicates)")
     service.add_argument("--duplicate-share", type=float, default=0.5,
                          help="share of duplicates in the mixed webhook load")
     service.add_argument("--window-wins", type=int, default=20,
@@ -123,8 +125,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 def _run_webhooks(args: argparse.Namespace) -> int:
     import tempfile
+    from pathlib import Path
 
-    from harness.servers import start_sandbox
+    from simulator.bench.servers import start_sandbox
     from simulator.sandbox.webhooks.bench import measure_webhook_delivery
 
     if args.base_url:
@@ -134,7 +137,7 @@ def _run_webhooks(args: argparse.Namespace) -> int:
         return 0
     workers, threads = (int(n) for n in args.start.split("x"))
     with tempfile.TemporaryDirectory() as workdir:
-        server = start_sandbox(workdir, workers=workers, threads=threads)
+        server = start_sandbox(Path(workdir), workers=workers, threads=threads)
         try:
             result = measure_webhook_delivery(server.url, events=args.events,
                                               concurrency=args.concurrency, source=args.source)
@@ -158,16 +161,19 @@ def _run_service(args: argparse.Namespace) -> int:
     sandbox = SandboxSpec.parse(args.sandbox)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
     plan = ServiceBenchPlan(
-        concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
+        concurrency=args.concurrency, duration=args.duration,
         wins=args.wins, workers=args.workers, threads=args.threads,
         sandbox_workers=sandbox.workers, sandbox_threads=sandbox.threads,
-        duplicate_pool=args.duplicate_pool, duplicate_share=args.duplicate_share,
+        paid_sessions=args.paid_sessions, duplicate_share=args.duplicate_share,
         window_wins=args.window_wins, workdir=args.workdir, keep_files=args.keep_files, log=log,
     )
     if plan.problems():
         print("; ".join(plan.problems()), file=sys.stderr)
         return 2
-    report = run_service_bench(plan)
+    try:
+        report = run_service_bench(plan)
+    except ServerFailed as failed:
+        raise CommandError(f"a server failed to start: {failed.reason}") from None
     print(as_json(report) if args.json else "\n" + format_report(report))
     return 1 if report.broken else 0
 

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_service_benchmark_produces_every_figure_without_errors(tmp_path: Path) -> None:
-    plan = ServiceBenchPlan(concurrency=2, duration=1.0, warmup=0.0, wins=20, workers=2,
-                            threads=2, duplicate_pool=10, window_wins=2, workdir=str(tmp_path),
+    plan = ServiceBenchPlan(concurrency=2, duration=2.0, wins=20, workers=2,
+                            threads=2, paid_sessions=3, window_wins=2, workdir=str(tmp_path),
                             log=lambda line: None)
 
     report = run_service_bench(plan)

@@ -1,0 +1,179 @@
+"""Servers for load runs and benchmarks, started as real processes (gunicorn, several
+workers) on free loopback ports: the sandbox, the payment service in test mode in front
+of it, and a bare Flask endpoint served the same way.
+
+Product code may not import the test harness, so the load command and the benchmarks
+start their servers here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.bench.mail_sink import MailSink
+from simulator.cli.health import SANDBOX_HEALTH, SERVICE_HEALTH, wait_healthy
+
+SERVICE_KEY = "sk_test_load_payment_service"
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    db_path: str
+    log_path: str
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        """SIGINT to the server's process group (gunicorn's quick shutdown: the run is
+        over, nothing is in flight), then SIGKILL if it has not gone within 10 s."""
+        self.terminate()
+        self.wait()
+
+    def terminate(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGINT)
+
+    def wait(self) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def _spawn(command: list[str], log_path: Path, env: dict[str, str] | None = None,
+           ) -> subprocess.Popen[bytes]:
+    """In a process group of its own, so ``stop`` reaches every worker."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+
+
+def start_sandbox(workdir: Path, *, workers: int = 2, threads: int = 4) -> RunningServer:
+    """``stripe-sim sandbox`` on a free port, answering once healthy."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    db = str(workdir / "sandbox.sqlite3")
+    log_path = workdir / f"sandbox-{port}.log"
+    process = _spawn([sys.executable, "-m", "simulator", "sandbox", "--host", LOOPBACK,
+                      "--port", str(port), "--db", db, "--workers", str(workers),
+                      "--threads", str(threads)], log_path)
+    server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, str(log_path))
+    _wait(server, SANDBOX_HEALTH)
+    return server
+
+
+@dataclass
+class ServiceProcess:
+    server: RunningServer
+    auction_token: str  # the auction system's secret for ``POST /payments/wins``
+    receipts_dir: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def start_service(workdir: Path, sandbox_url: str, *, workers: int = 2, threads: int = 4,
+                  smtp_port: int | None = None) -> ServiceProcess:
+    """``stripe-sim service --test-mode`` against ``sandbox_url``: it registers its own
+    webhook endpoint there (the secret is in its database) and follows the sandbox's
+    clock. ``AUCTION_API_TOKEN`` is made up here, so wins can be recorded through the
+    auction API."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    db = str(workdir / "service.sqlite3")
+    receipts = str(workdir / "receipts")
+    token = secrets.token_urlsafe(24)
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"}
+    env.update({"STRIPE_SECRET_KEY": SERVICE_KEY, "AUCTION_API_TOKEN": token,
+                "SERVICE_REMINDER_JITTER_SECONDS": "0"})
+    if smtp_port is not None:
+        env.update({"SMTP_HOST": LOOPBACK, "SMTP_PORT": str(smtp_port)})
+    log_path = workdir / f"service-{port}.log"
+    process = _spawn([sys.executable, "-m", "simulator", "service", "--host", LOOPBACK,
+                      "--port", str(port), "--db", db, "--receipts-dir", receipts,
+                      "--stripe-api-base", sandbox_url, "--test-mode",
+                      "--workers", str(workers), "--threads", str(threads)], log_path, env)
+    server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, str(log_path))
+    _wait(server, SERVICE_HEALTH)
+    return ServiceProcess(server, token, receipts)
+
+
+def start_bare_flask(workdir: Path, *, workers: int = 2, threads: int = 4) -> RunningServer:
+    """``simulator.bench.bare_flask``: the yardstick for the webhook endpoint."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = workdir / f"bare-flask-{port}.log"
+    process = _spawn([sys.executable, "-m", "simulator.bench.bare_flask", "--host", LOOPBACK,
+                      "--port", str(port), "--workers", str(workers),
+                      "--threads", str(threads)], log_path)
+    server = RunningServer(f"http://{LOOPBACK}:{port}", process, "", str(log_path))
+    _wait(server, "/health")
+    return server
+
+
+def _wait(server: RunningServer, health_path: str) -> None:
+    try:
+        wait_healthy(server.url, server.process, server.log_path, health_path=health_path)
+    except BaseException:
+        server.stop()
+        raise
+
+
+@dataclass
+class Stack:
+    """The sandbox, the service in front of it, and an SMTP sink for its mail."""
+
+    sandbox: RunningServer
+    service: ServiceProcess
+    mail: MailSink
+
+    def stop(self) -> None:
+        """Both servers told at once, then waited for (each takes a moment to drain)."""
+        for server in (self.service.server, self.sandbox):
+            server.terminate()
+        for server in (self.service.server, self.sandbox):
+            server.wait()
+        self.mail.stop()
+
+
+def start_stack(workdir: Path, *, workers: int = 2, threads: int = 4) -> Stack:
+    """Everything a load run needs, each server with ``workers`` x ``threads``; if a
+    part fails to start, the parts already running are stopped."""
+    mail = MailSink().start()
+    try:
+        sandbox = start_sandbox(workdir / "sandbox", workers=workers, threads=threads)
+    except BaseException:
+        mail.stop()
+        raise
+    try:
+        service = start_service(workdir / "service", sandbox.url, workers=workers,
+                                threads=threads, smtp_port=mail.port)
+    except BaseException:
+        sandbox.stop()
+        mail.stop()
+        raise
+    return Stack(sandbox, service, mail)
