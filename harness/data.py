@@ -4,21 +4,27 @@ replayed with the same names and amounts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from faker import Faker
 
 from simulator.common.ids import default_ids
+from simulator.service.domain.credentials import new_api_token, new_password
 
 THREE_D_SECURE_ABOVE = 50_000  # cents: the service's USD threshold
 
 
 @dataclass(frozen=True)
 class Buyer:
+    """A person of the marketplace, with the password they sign in with and their API
+    token (the service keeps only hashes of both)."""
+
     id: str
     name: str
     email: str
     country: str = "US"
+    password: str = field(default_factory=new_password, repr=False)
+    api_token: str = field(default_factory=new_api_token, repr=False)
 
 
 @dataclass(frozen=True)

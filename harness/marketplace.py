@@ -23,12 +23,14 @@ from harness.servers import RunningServer, free_port
 from harness.service import start_service_process
 from harness.webhooks import WebhookBuilder
 from simulator.common.clock import system_time
+from simulator.service.adapters.control_token import HEADER, read_control_token
 from simulator.service.adapters.repositories import Repository
 from simulator.service.adapters.webhook_endpoint import WEBHOOK_PATH, stored_endpoint
+from simulator.service.domain.credentials import hash_password
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.transaction import Transaction
-from simulator.service.domain.user import User
+from simulator.service.domain.user import Role, User
 
 AUCTION_TOKEN_VARIABLE = "AUCTION_API_TOKEN"
 
@@ -65,6 +67,7 @@ class Marketplace:
     def start(self) -> Marketplace:
         env = {AUCTION_TOKEN_VARIABLE: self.auction_token, "SMTP_HOST": self.mail.host,
                "SMTP_PORT": str(self.mail.port), "SERVICE_REMINDER_JITTER_SECONDS": "0",
+               "SERVICE_RATE_LIMITS": "off",  # scenarios sign in and pay far faster than people
                **self.env}
         self.server = start_service_process(
             self.workdir, self.sandbox.url if self.sandbox else "", port=self.port,
@@ -85,8 +88,16 @@ class Marketplace:
         """A clean slate between scenarios (users and the webhook endpoint stay)."""
         self._test_route("/_test/reset")
 
+    @property
+    def test_headers(self) -> dict[str, str]:
+        """What the test routes ask for: the token the service keeps beside its database."""
+        token = read_control_token(self.db_path)
+        assert token, f"the service at {self.url} has no test token beside {self.db_path}"
+        return {HEADER: token}
+
     def _test_route(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        answer = requests.post(f"{self.url}{path}", json=body or {}, timeout=120)
+        answer = requests.post(f"{self.url}{path}", json=body or {}, timeout=120,
+                               headers=self.test_headers)
         answer.raise_for_status()
         result: dict[str, Any] = answer.json()
         return result
@@ -99,16 +110,18 @@ class Marketplace:
 
     # -- arranging ---------------------------------------------------------------------------
     def add_buyer(self, buyer: Buyer) -> Buyer:
-        with self.repository() as repo, repo.transaction():
-            repo.add_user(User(buyer.id, buyer.name, buyer.email, "buyer",
-                               f"tok_{secrets.token_urlsafe(18)}", buyer.country))
-        return buyer
+        return self._add_user(buyer, "buyer")
 
     def add_admin(self, buyer: Buyer) -> Buyer:
+        return self._add_user(buyer, "admin")
+
+    def _add_user(self, person: Buyer, role: Role) -> Buyer:
+        """As the marketplace's accounts would: a password hash and a token digest."""
         with self.repository() as repo, repo.transaction():
-            repo.add_user(User(buyer.id, buyer.name, buyer.email, "admin",
-                               f"tok_{secrets.token_urlsafe(18)}", buyer.country))
-        return buyer
+            repo.add_user(User(person.id, person.name, person.email, role, person.api_token,
+                               person.country))
+            repo.set_password_hash(person.id, hash_password(person.password))
+        return person
 
     def record_win(self, buyer: Buyer, lot: Lot, *, ended_ago: int = 60,
                    now: float | None = None) -> WonLot:
@@ -124,7 +137,7 @@ class Marketplace:
         return WonLot(win_id, buyer, lot, ended_at)
 
     def now(self) -> float:
-        answer = requests.get(f"{self.url}/_test/clock", timeout=30)
+        answer = requests.get(f"{self.url}/_test/clock", timeout=30, headers=self.test_headers)
         answer.raise_for_status()
         return float(answer.json()["now"]) + (system_time() % 1)
 
@@ -152,10 +165,8 @@ class Marketplace:
 
     def mail_to(self, buyer: Buyer) -> list[dict[str, Any]]:
         """Mail the service queued for the buyer (sent or not)."""
-        with self.repository() as repo:
-            return [dict(row) for row in repo.connection().execute(
-                "SELECT dedupe_key, subject, status, created_at, sent_at FROM mail_outbox"
-                " WHERE to_addr = ? ORDER BY id", (buyer.email,)).fetchall()]
+        with self.repository() as repo:  # addresses are encrypted: found by blind index
+            return repo.mail_to(buyer.email)
 
     def alerts(self, kind: str | None = None) -> list[Any]:
         with self.repository() as repo:

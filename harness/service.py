@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from harness.servers import RunningServer, free_port
 from simulator.cli.health import SERVICE_HEALTH, wait_healthy
+from simulator.service.adapters.control_token import HEADER as TEST_TOKEN_HEADER
 from simulator.service.config import ServiceConfig
 from simulator.service.web.runtime import EXTENSION, ClockOffsetFile, ServiceRuntime
 
@@ -48,6 +49,7 @@ def service_config(workdir: str | os.PathLike[str], stripe_api_base: str | None,
         "session_secret": "test-session-secret",
         "reminder_jitter_seconds": 0,
         "test_mode": True,
+        "rate_limits": "off",
     }
     values.update(overrides)
     return ServiceConfig(**values)
@@ -153,17 +155,21 @@ def start_service_process(workdir: str | os.PathLike[str], stripe_api_base: str 
 
 
 class ServiceClient:
-    """A buyer's (or admin's) API calls, and the test-only control routes."""
+    """A buyer's (or admin's) API calls, and the test-only control routes (which need
+    the service's test token: ``InProcessService.runtime.test_token``, or
+    ``read_control_token(db)`` for a process)."""
 
-    def __init__(self, url: str, api_token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, api_token: str | None = None, timeout: float = 30.0, *,
+                 test_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.session = requests.Session()
         self.timeout = timeout
+        self.test_token = test_token
         if api_token:
             self.session.headers["Authorization"] = f"Bearer {api_token}"
 
     def as_user(self, api_token: str) -> ServiceClient:
-        return ServiceClient(self.url, api_token, self.timeout)
+        return ServiceClient(self.url, api_token, self.timeout, test_token=self.test_token)
 
     def create_checkout(self, auction_id: str) -> requests.Response:
         return self.session.post(f"{self.url}/payments/checkout/create",
@@ -190,7 +196,9 @@ class ServiceClient:
         return self._control("/_test/jobs/run", {})
 
     def _control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = requests.post(f"{self.url}{path}", json=body, timeout=self.timeout)
+        headers = {TEST_TOKEN_HEADER: self.test_token} if self.test_token else {}
+        response = requests.post(f"{self.url}{path}", json=body, timeout=self.timeout,
+                                 headers=headers)
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result

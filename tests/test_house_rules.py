@@ -37,3 +37,12 @@ def test_resource_modules_never_import_flask() -> None:
         if re.search(r"^\s*(from|import) flask", p.read_text(), re.M)
     ]
     assert importing == []
+
+
+def test_product_code_never_imports_the_harness_the_tests_or_the_locustfiles() -> None:
+    """``simulator/`` is what users install; ``harness/``, ``tests/`` and ``load/`` build
+    on it, never the other way round (docs/design.md, "What may import what")."""
+    importing = re.compile(r"^\s*(from|import) (harness|tests|load)\b", re.M)
+    offenders = [path.relative_to(ROOT).as_posix() for path in python_files()
+                 if importing.search(path.read_text())]
+    assert offenders == []

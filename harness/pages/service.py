@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from playwright.sync_api import Download, Locator, Page, expect
+
+
+class Credentials(Protocol):
+    """Whoever signs in: a harness ``Buyer``, or a test's own account."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def password(self) -> str: ...
 
 
 def _testid(name: str) -> str:
@@ -49,28 +60,22 @@ class LoginPage(_Base):
         self.by_testid("login-page").wait_for()
         return self
 
-    def users(self) -> list[str]:
-        return self.page.locator(_testid("login-as")).evaluate_all(
-            "buttons => buttons.map(b => b.dataset.userName)")
-
-    def sign_in_as(self, name: str) -> None:
-        """Choose the demo user by name (or id) and wait for the next page."""
-        choice = self.page.locator(
-            f"{_testid('login-as')}[data-user-name='{name}'],"
-            f" {_testid('login-as')}[data-user-id='{name}']")
-        choice.first.click()
-        self.page.wait_for_load_state()
+    def sign_in(self, email: str, password: str) -> None:
+        """Fill the form and wait for the signed-in page."""
+        if self.by_testid("current-user").count():  # someone else is signed in here:
+            self.by_testid("sign-out").click()  # out first, so the wait below is theirs
+            expect(self.by_testid("current-user")).to_have_count(0)
+        self.by_testid("login-email").fill(email)
+        self.by_testid("login-password").fill(password)
+        self.by_testid("login-submit").click()
         expect(self.by_testid("current-user")).to_be_visible()
 
-
-    def sign_in_as_role(self, role: str) -> str:
-        """The first demo user with ``role`` (``buyer`` or ``admin``); their name."""
-        choice = self.page.locator(f"{_testid('login-as')}[data-role='{role}']").first
-        name = choice.get_attribute("data-user-name") or ""
-        choice.click()
-        self.page.wait_for_load_state()
-        expect(self.by_testid("current-user")).to_be_visible()
-        return name
+    def try_sign_in(self, email: str, password: str) -> str:
+        """Submit the form expecting a refusal; the message shown."""
+        self.by_testid("login-email").fill(email)
+        self.by_testid("login-password").fill(password)
+        self.by_testid("login-submit").click()
+        return self.by_testid("login-error").inner_text()
 
 
 class WinningsPage(_Base):
@@ -236,9 +241,10 @@ class ServicePages:
         self.payment = PaymentStatusPage(page, base_url)
         self.admin = AdminPages(page, base_url)
 
-    def sign_in_as(self, name: str) -> None:
+    def sign_in_as(self, person: Credentials) -> None:
+        """Sign in with the person's e-mail address and password."""
         self.login.open()
-        self.login.sign_in_as(name)
+        self.login.sign_in(person.email, person.password)
 
     def is_on_service(self) -> bool:
         return bool(re.search(r"/payments/", self.page.url))

@@ -73,7 +73,7 @@ def pages(page: Page, marketplace: Marketplace, stripe_clock: HarnessClock) -> S
 @given("the buyer is signed in")
 @when("the buyer signs in")
 def buyer_signs_in(pages: ServicePages, won: WonLot) -> None:
-    pages.sign_in_as(won.buyer.id)
+    pages.sign_in_as(won.buyer)
 
 
 @when(phrase("the buyer pays for the lot with {card:Card}"))

@@ -27,7 +27,7 @@ def admin_user(marketplace: Marketplace, stripe_data: DataBuilder) -> Buyer:
 
 def admin_pages(pages: ServicePages, admin: Buyer, section: str) -> AdminPages:
     """The admin signed in (in the scenario's browser) and on ``section``."""
-    pages.sign_in_as(admin.id)
+    pages.sign_in_as(admin)
     return pages.admin.open(section)
 
 
@@ -86,7 +86,8 @@ def admin_downloads_receipt(pages: ServicePages, marketplace: Marketplace, admin
 def order_shows_paid_with_receipt(pages: ServicePages, marketplace: Marketplace,
                                   won: WonLot, number: int) -> None:
     order = paid_order(marketplace, won)
-    assert order.receipt_path and Path(order.receipt_path).name == f"{order.id}.pdf"
+    assert order.receipt_path and Path(order.receipt_path).name == f"{order.id}.pdf.enc"
+    assert order.receipt_sha256
     (row,) = lot_row(pages.admin.open("orders").rows(), number)
     assert (row["status"], row["receipt"], row["transaction"]) == (
         "paid", "PDF", order.transaction_id)

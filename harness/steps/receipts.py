@@ -93,7 +93,7 @@ def buyer_has_paid(pages: ServicePages, marketplace: Marketplace, stripe_data: D
                    name: str, amount: str, number: int, card: CardDetails) -> WonLot:
     buyer = marketplace.add_buyer(stripe_data.buyer(name))
     won = marketplace.record_win(buyer, stripe_data.lot(dollars(amount), number=number))
-    pages.sign_in_as(buyer.id)
+    pages.sign_in_as(buyer)
     pay_and_see_it_paid(pages, marketplace, won, card)
     return won
 
@@ -162,7 +162,7 @@ def other_buyer_asks_for_receipt(pages: ServicePages, marketplace: Marketplace,
                                  name: str) -> Refusal:
     order = wait_for_receipt(marketplace, won)
     other = marketplace.add_buyer(stripe_data.buyer(name))
-    pages.sign_in_as(other.id)
+    pages.sign_in_as(other)
     url = f"{marketplace.url}/payments/receipts/{order.id}.pdf"
     answer = pages.page.request.get(url)  # the browser's own session
     pages.page.goto(url)

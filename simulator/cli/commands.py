@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from simulator.cli.audit import AUDIT
 from simulator.cli.bench import BENCH
 from simulator.cli.clock import CLOCK
-from simulator.cli.command import Command
+from simulator.cli.command import Command, CommandError
 from simulator.cli.instance import claim_instance, release
+from simulator.cli.keys import KEYS
 from simulator.cli.listen import LISTEN
+from simulator.cli.load import LOAD
 from simulator.cli.service import SERVICE
 from simulator.cli.trigger import TRIGGER
 from simulator.cli.up import UP
@@ -28,6 +32,13 @@ def _sandbox_args(parser: argparse.ArgumentParser) -> None:
                         help="make SQLite wait for the disk on commit (survives power cuts)")
     parser.add_argument("--public-url", default=None,
                         help="the URL clients reach the sandbox at (default: from each request)")
+    parser.add_argument("--api-version", default=None,
+                        help="the account's default API version, for requests without"
+                             " Stripe-Version (default: $SANDBOX_DEFAULT_API_VERSION, else"
+                             " the stored one, else 2025-09-30.clover)")
+    parser.add_argument("--webhook-ca-bundle", default=None,
+                        help="PEM CA certificates that webhook deliveries to https endpoints"
+                             " trust (default: $SANDBOX_WEBHOOK_CA_BUNDLE, else the system's)")
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
@@ -37,15 +48,33 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
     config = SandboxConfig(db_path=args.db, public_url=args.public_url, run_ticker=True,
                            fsync=args.fsync, merchant_name=args.merchant_name)
+    config.default_api_version = _api_version(args.api_version or config.default_api_version)
+    config.webhook_ca_bundle = _ca_bundle(args.webhook_ca_bundle or config.webhook_ca_bundle)
     instance = claim_instance(args.host, args.port, args.db, "sandbox")
     try:
         # Create the schema once before forking, so workers never race to create it.
-        create_app(SandboxConfig(db_path=args.db))
+        create_app(SandboxConfig(db_path=args.db, default_api_version=config.default_api_version))
         print(f"Stripe sandbox on http://{args.host}:{args.port} (db {args.db})", flush=True)
         serve(lambda: create_app(config), args.host, args.port, args.workers, args.threads)
     finally:
         release(instance)
     return 0
+
+
+def _api_version(version: str | None) -> str | None:
+    from simulator.sandbox.errors import StripeError
+    from simulator.sandbox.versions import validate
+
+    try:
+        return validate(version) if version else None
+    except StripeError as error:
+        raise CommandError(f"--api-version: {error.message}") from None
+
+
+def _ca_bundle(path: str | None) -> str | None:
+    if path is not None and not Path(path).is_file():
+        raise CommandError(f"--webhook-ca-bundle {path}: no such file")
+    return path
 
 
 SANDBOX = Command("sandbox", "Run the Stripe sandbox (Stripe's /v1 API on SQLite).",
@@ -68,4 +97,5 @@ def _run_coverage(args: argparse.Namespace) -> int:
 COVERAGE = Command("coverage", "Regenerate COVERAGE.md from Stripe's OpenAPI spec.",
                    _coverage_args, _run_coverage)
 
-ALL: list[Command] = [UP, SANDBOX, SERVICE, CLOCK, WINS, LISTEN, TRIGGER, COVERAGE, BENCH]
+ALL: list[Command] = [UP, SANDBOX, SERVICE, CLOCK, WINS, LISTEN, TRIGGER, COVERAGE, BENCH,
+                      LOAD, KEYS, AUDIT]

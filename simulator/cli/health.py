@@ -29,16 +29,19 @@ def last_line(log_path: str) -> str:
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: str, *,
-                 health_path: str = SANDBOX_HEALTH, timeout: float = 30.0) -> None:
+                 health_path: str = SANDBOX_HEALTH, timeout: float = 30.0,
+                 verify: bool | str = True) -> None:
     """Return once ``url + health_path`` answers 200; raise ``ServerFailed`` as soon as
-    the process exits, or after ``timeout`` seconds."""
+    the process exits, or after ``timeout`` seconds. ``verify``: for an https ``url``,
+    the CA bundle its certificate is checked against (requests' ``verify``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = Path(log_path).read_text(errors="replace")[-4000:]
             raise ServerFailed(f"server exited early:\n{tail}", last_line(log_path))
         try:
-            if requests.get(f"{url}{health_path}", timeout=1).status_code == 200:
+            if requests.get(f"{url}{health_path}", timeout=1,
+                            verify=verify).status_code == 200:
                 return
         except requests.RequestException:
             pass

@@ -32,15 +32,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         " http://127.0.0.1:12111 unless STRIPE_SECRET_KEY is set)")
     parser.add_argument("--public-url", default=None,
                         help="where buyers and Stripe reach the service (default:"
-                        " http://HOST:PORT)")
+                        " http://HOST:PORT, https:// with --tls-cert)")
     parser.add_argument("--receipts-dir", default=None)
+    parser.add_argument("--tls-cert", default=None,
+                        help="PEM certificate (chain): serve HTTPS, TLS 1.3 only")
+    parser.add_argument("--tls-key", default=None, help="the certificate's PEM private key")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--test-mode", action="store_true",
-                        help="enable /_test/clock/advance and /_test/jobs/run")
+                        help="enable the test routes (/_test/clock/advance, /_test/jobs/run,"
+                        " /_test/reset, /_test/faults), for the test token (X-Test-Token:"
+                        " SERVICE_TEST_TOKEN, else <db>.test-token) or a signed-in admin")
     parser.add_argument("--own-clock", action="store_true",
                         help="in test mode against the sandbox, keep a clock of its own"
                         " instead of following the sandbox's")
+    parser.add_argument("--follow-sandbox-clock", action="store_true",
+                        help="move with the sandbox's clock (`stripe-sim clock advance`)"
+                        " without the other test routes (what `stripe-sim up` runs)")
     parser.add_argument("--no-scheduler", action="store_true",
                         help="do not run due jobs in the background")
     parser.add_argument("--seed-demo", action="store_true",
@@ -49,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def service_config(args: argparse.Namespace) -> ServiceConfig:
     overrides: dict[str, Any] = {
-        "public_url": args.public_url or f"http://{args.host}:{args.port}",
+        "public_url": args.public_url or f"{_scheme(args)}://{args.host}:{args.port}",
     }
     optional = {"db_path": args.db, "stripe_api_base": args.stripe_api_base,
                 "receipts_dir": args.receipts_dir}
@@ -57,9 +65,14 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
     if args.test_mode:
         overrides["test_mode"] = True
     config = load_config(**overrides)
-    if config.test_mode and not config.uses_real_stripe and not args.own_clock:
+    following = (config.test_mode and not args.own_clock) or args.follow_sandbox_clock
+    if following and not config.uses_real_stripe:
         config = dataclasses.replace(config, follow_sandbox_clock=True)
     return config
+
+
+def _scheme(args: argparse.Namespace) -> str:
+    return "https" if args.tls_cert else "http"
 
 
 def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
@@ -68,6 +81,7 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     (they are all gone); reconciliation with Stripe due now; one session key for every
     worker; and the webhook endpoint made sure of (reused across restarts)."""
     from simulator.common.clock import Clock
+    from simulator.service.adapters.encryption import DataCipher, DataKeyError
     from simulator.service.adapters.repositories import Repository
     from simulator.service.adapters.webhook_endpoint import (
         SandboxUnreachable,
@@ -75,12 +89,24 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     )
     from simulator.service.app import clock_offset_file
 
-    repo = Repository(config.db_path)
+    try:
+        repo = Repository(config.db_path, cipher=DataCipher.from_config(config))
+    except DataKeyError as error:
+        raise CommandError(str(error)) from None
+    print(f"Data at rest: encrypted with the key(s) in {repo.cipher.source}", flush=True)
     with repo.transaction():
         inbox, jobs = repo.release_webhook_claims(), repo.release_job_claims()
     if inbox or jobs:
         print(f"Recovering after a crash: {inbox} webhook events and {jobs} jobs were cut"
               " off; they run again now.", flush=True)
+    if config.test_mode or config.follow_sandbox_clock:
+        from simulator.service.adapters.control_token import control_token, token_path
+
+        control_token(config)  # made once, before the workers fork, so all agree
+        if config.test_mode:
+            where = "SERVICE_TEST_TOKEN" if config.test_token else token_path(config.db_path)
+            print(f"Test routes: on, for the token in {where} (X-Test-Token) or an admin",
+                  flush=True)
     if config.follow_sandbox_clock:
         from simulator.service.adapters.sandbox_clock import follow_sandbox_clock
 
@@ -91,7 +117,7 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     config = dataclasses.replace(config, session_secret=config.session_secret
                                  or secrets.token_hex(32))
     if not config.stripe_webhook_secret:
-        clock = Clock(clock_offset_file(config).read if config.test_mode else None)
+        clock = Clock(clock_offset_file(config).read if _shared_clock(config) else None)
         try:
             endpoint, confirmed = endpoint_at_start(config, repo, clock)
         except SandboxUnreachable as error:
@@ -102,22 +128,35 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     return config
 
 
+def _shared_clock(config: ServiceConfig) -> bool:
+    """Whether the clock's offset lives in the file beside the database."""
+    return config.test_mode or config.follow_sandbox_clock
+
+
 def _seed(repo: Any, config: ServiceConfig) -> None:
+    """The demo data once, and the demo accounts' credentials (kept owner-only in
+    ``<db>.demo-accounts.json``, where ``stripe-sim up`` reads them to print)."""
     from simulator.common.clock import Clock
     from simulator.common.ids import IdGenerator
     from simulator.service.app import clock_offset_file
-    from simulator.service.seed import seed_demo
+    from simulator.service.seed import demo_accounts, demo_accounts_path, seed_demo
 
-    clock = Clock(clock_offset_file(config).read if config.test_mode else None)
+    clock = Clock(clock_offset_file(config).read if _shared_clock(config) else None)
     demo = seed_demo(repo, clock, IdGenerator(), window_hours=config.payment_window_hours)
-    print(f"Demo data: {len(demo.buyers)} buyers, {len(demo.wins)} wins; admin"
-          f" {demo.admin.name} (API token {demo.admin.api_token})", flush=True)
+    path = demo_accounts_path(config.db_path)
+    accounts = demo_accounts(repo, demo, path)
+    print(f"Demo data: {len(demo.buyers)} buyers, {len(demo.wins)} wins; accounts"
+          f" (passwords and API tokens) in {path}:", flush=True)
+    for account in accounts:
+        print(f"  {account.role:<6} {account.email:<36} password {account.password}",
+              flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    from simulator.cli.serve import serve
+    from simulator.cli.serve import serve, tls_files
     from simulator.service.app import create_app
 
+    tls = tls_files(args.tls_cert, args.tls_key)
     config = service_config(args)
     instance = claim_instance(args.host, args.port, config.db_path, "payment service")
     config = prepare(config, seed_demo=args.seed_demo)
@@ -126,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
           f" Stripe: {target})", flush=True)
     try:
         serve(lambda: create_app(config, run_scheduler=not args.no_scheduler),
-              args.host, args.port, args.workers, args.threads)
+              args.host, args.port, args.workers, args.threads, tls)
     finally:
         release(instance)
     return 0

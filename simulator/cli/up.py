@@ -1,6 +1,11 @@
 """``stripe-sim up``: the main job. Starts the sandbox and the payment service (which
 registers its webhook endpoint at the sandbox as it starts), seeds demo data once,
-prints where everything is, and stops everything on Ctrl-C."""
+prints where everything is and the demo accounts with their passwords, and stops
+everything on Ctrl-C.
+
+The service follows the sandbox's clock (``stripe-sim clock advance 24h`` moves both),
+but its test routes (``/_test/*``: reset, faults, jobs) are off unless ``--test-mode``
+asks for them; even then they need the test token or a signed-in admin."""
 
 from __future__ import annotations
 
@@ -33,6 +38,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-service", action="store_true", help="the sandbox alone")
     parser.add_argument("--data-dir", default=".sandbox", help="where the SQLite files live")
     parser.add_argument("--no-seed", action="store_true", help="skip the demo data")
+    parser.add_argument("--tls-cert", default=None,
+                        help="PEM certificate: serve the payment service over HTTPS, TLS 1.3 only")
+    parser.add_argument("--tls-key", default=None, help="the certificate's PEM private key")
+    parser.add_argument("--tls-ca", default=None,
+                        help="PEM CA bundle the sandbox trusts when it delivers webhooks to the"
+                        " service (default: the certificate itself, if self-signed)")
+    parser.add_argument("--test-mode", action="store_true",
+                        help="also enable the service's test routes (/_test/*), for the"
+                        " token in <data-dir>/service.sqlite3.test-token or an admin")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,6 +87,8 @@ def start_sandbox(args: argparse.Namespace, data_dir: Path,
     command = [sys.executable, "-m", "simulator", "sandbox", "--host", args.host,
                "--port", str(args.sandbox_port), "--db", str(data_dir / "sandbox.sqlite3"),
                "--merchant-name", MERCHANT_NAME]
+    if args.tls_cert:
+        command += ["--webhook-ca-bundle", args.tls_ca or args.tls_cert]
     log_path = data_dir / "sandbox.log"
     children.append(_spawn(command, log_path))
     wait_healthy(sandbox_url, children[-1], str(log_path))
@@ -91,37 +107,64 @@ def _print_banner(args: argparse.Namespace, data_dir: Path, sandbox_url: str) ->
     print(f"  clock          {sandbox_url}/_sandbox/clock")
     print(f"  logs           {data_dir / 'sandbox.log'}")
     if not args.no_service:
-        service_url = f"http://{args.host}:{args.service_port}"
-        print(f"Payment service  {service_url}/payments/login  (pick a demo buyer)")
+        service_url = _service_url(args)
+        print(f"Payment service  {service_url}/payments/login  (sign in as a demo account)")
         print(f"  admin          {service_url}/payments/admin/")
         print(f"  API            {service_url}/openapi.yaml")
         print(f"  logs           {data_dir / 'service.log'}")
+        if args.test_mode:
+            print(f"  test routes    {service_url}/_test/  (X-Test-Token: see"
+                  f" {data_dir / 'service.sqlite3.test-token'})")
+        _print_demo_accounts(data_dir)
     print("Ctrl-C stops everything.", flush=True)
+
+
+def _print_demo_accounts(data_dir: Path) -> None:
+    from simulator.service.seed import demo_accounts_path, read_demo_accounts
+
+    path = demo_accounts_path(str(data_dir / "service.sqlite3"))
+    accounts = read_demo_accounts(path)
+    if not accounts:
+        return
+    print(f"Demo accounts    (kept owner-only in {path}; delete it for new passwords)")
+    for account in accounts:
+        print(f"  {account.role:<6} {account.name:<24} {account.email:<36}"
+              f" password {account.password}")
 
 
 def start_service(args: argparse.Namespace, data_dir: Path, sandbox_url: str,
                   children: list[subprocess.Popen[bytes]]) -> None:
-    """``stripe-sim service`` against this sandbox, in test mode so ``/_test/clock``
-    moves its clock with the sandbox's; its demo buyers and wins are seeded once."""
+    """``stripe-sim service`` against this sandbox, following its clock (test routes
+    only with ``--test-mode``); its demo buyers and wins are seeded once."""
     command = [
         sys.executable, "-m", "simulator", "service",
         "--host", args.host, "--port", str(args.service_port),
         "--db", str(data_dir / "service.sqlite3"),
         "--receipts-dir", str(data_dir / "receipts"),
-        "--stripe-api-base", sandbox_url, "--test-mode",
+        "--stripe-api-base", sandbox_url, "--follow-sandbox-clock",
     ]
+    for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        command += [flag, path] if path else []  # the service refuses one without the other
+    if args.test_mode:
+        command.append("--test-mode")
     if not args.no_seed:
         command.append("--seed-demo")
     # The service registers its own endpoint at the sandbox and keeps that secret.
     env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"}
     log_path = data_dir / "service.log"
     children.append(_spawn(command, log_path, env))
-    wait_service_healthy(f"http://{args.host}:{args.service_port}", children[-1],
-                         str(log_path))
+    wait_service_healthy(_service_url(args), children[-1], str(log_path),
+                         verify=args.tls_ca or args.tls_cert or True)
 
 
-def wait_service_healthy(url: str, process: subprocess.Popen[bytes], log_path: str) -> None:
-    wait_healthy(url, process, log_path, health_path=SERVICE_HEALTH)
+def _service_url(args: argparse.Namespace) -> str:
+    scheme = "https" if args.tls_cert else "http"
+    return f"{scheme}://{args.host}:{args.service_port}"
+
+
+def wait_service_healthy(url: str, process: subprocess.Popen[bytes], log_path: str,
+                         verify: bool | str = True) -> None:
+    wait_healthy(url, process, log_path, health_path=SERVICE_HEALTH, verify=verify)
 
 
 def _wait(children: list[subprocess.Popen[bytes]]) -> int:

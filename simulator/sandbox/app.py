@@ -11,13 +11,13 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from simulator.sandbox import jobs, webhooks
+from simulator.sandbox import account, jobs, metrics, webhooks
 from simulator.sandbox.api import auth
 from simulator.sandbox.api.endpoint import error_response, runtime
 from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
 from simulator.sandbox.faults import ConnectionDrop
 from simulator.sandbox.runtime import Runtime, SandboxConfig
-from simulator.sandbox.versions import DEFAULT_VERSION, validate
+from simulator.sandbox.versions import validate
 
 log = logging.getLogger("simulator.sandbox")
 
@@ -28,8 +28,10 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     rt = Runtime(config)
+    account.configure(rt.store, config.default_api_version)
     app.extensions["sandbox"] = rt
     _register_blueprints(app)
+    metrics.install(app, rt)  # GET /metrics and the request counts behind it
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.register_error_handler(StripeError, error_response)
@@ -46,6 +48,7 @@ def _register_blueprints(app: Flask) -> None:
     from simulator.sandbox.api import registry
     from simulator.sandbox.control import routes as control
     from simulator.sandbox.control import webhooks as control_webhooks
+    from simulator.sandbox.dashboard import routes as dashboard
     from simulator.sandbox.hosted import routes as hosted
 
     for blueprint in registry.blueprints():
@@ -53,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(control.bp)
     app.register_blueprint(control_webhooks.bp)
     app.register_blueprint(hosted.bp)
+    app.register_blueprint(dashboard.bp)  # at / (its browser redirect runs before auth)
 
 
 def _before_request() -> None:
@@ -62,7 +66,7 @@ def _before_request() -> None:
         return
     auth.authenticate(request.headers.get("Authorization"))
     version = request.headers.get("Stripe-Version")
-    g.api_version = validate(version) if version else DEFAULT_VERSION
+    g.api_version = validate(version) if version else account.default_api_version(rt.store)
     rt.faults.before_request(request.method, request.path)
 
 
@@ -71,7 +75,8 @@ def _after_request(response: Response) -> Response:
     if request_id:
         response.headers["Request-Id"] = request_id
     if request.path.startswith("/v1/"):
-        response.headers["Stripe-Version"] = g.get("api_version", DEFAULT_VERSION)
+        response.headers["Stripe-Version"] = (g.get("api_version")
+                                              or account.default_api_version(runtime().store))
         key = request.headers.get("Idempotency-Key")
         if key and request.method == "POST" and len(key) <= 255:
             response.headers["Idempotency-Key"] = key

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,13 @@ class SandboxConfig:
     run_ticker: bool = False
     tick_seconds: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
+    # The account's default API version (None: the stored one, else versions.py's default).
+    default_api_version: str | None = field(
+        default_factory=lambda: os.environ.get("SANDBOX_DEFAULT_API_VERSION") or None)
+    # CA certificates (PEM) that webhook deliveries (and clock syncs) to https receivers
+    # trust; None: the system's (certifi) bundle. A local receiver's own CA goes here.
+    webhook_ca_bundle: str | None = field(
+        default_factory=lambda: os.environ.get("SANDBOX_WEBHOOK_CA_BUNDLE") or None)
 
 
 class Runtime:

@@ -12,7 +12,9 @@ the payment window; nothing is skipped or run out of order.
 
 A follower is any server that answers ``POST <url>/_test/clock/sync`` with
 ``{"offset_seconds": …}`` by adopting that offset, running what is due, and answering
-``{"next_due_at": …}`` (its next timed job, or null).
+``{"next_due_at": …}`` (its next timed job, or null). A follower that registered with a
+``token`` gets it back in ``X-Test-Token`` on every sync (its sync route is not open to
+anyone else); the tokens are never shown by ``GET /_sandbox/clock``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from simulator.sandbox.runtime import Runtime
 log = logging.getLogger("simulator.sandbox.timeline")
 
 FOLLOWERS_KEY = "clock_followers"
+FOLLOWER_TOKENS_KEY = "clock_follower_tokens"
+TOKEN_HEADER = "X-Test-Token"
 SYNC_PATH = "/_test/clock/sync"
 MAX_STEPS = 2_000  # a jump over more due moments than this finishes in one last step
 FOLLOWER_TIMEOUT_SECONDS = 60.0
@@ -59,10 +63,19 @@ def followers(rt: Runtime) -> list[str]:
     return list(json.loads(rt.store.get_meta(FOLLOWERS_KEY, "[]") or "[]"))
 
 
-def add_follower(rt: Runtime, url: str) -> list[str]:
+def follower_tokens(rt: Runtime) -> dict[str, str]:
+    return dict(json.loads(rt.store.get_meta(FOLLOWER_TOKENS_KEY, "{}") or "{}"))
+
+
+def add_follower(rt: Runtime, url: str, token: str | None = None) -> list[str]:
+    url = url.rstrip("/")
     with rt.store.transaction():
-        urls = [u for u in followers(rt) if u != url] + [url.rstrip("/")]
+        urls = [u for u in followers(rt) if u != url] + [url]
         rt.store.set_meta(FOLLOWERS_KEY, json.dumps(urls))
+        tokens = {u: t for u, t in follower_tokens(rt).items() if u != url}
+        if token:
+            tokens[url] = token
+        rt.store.set_meta(FOLLOWER_TOKENS_KEY, json.dumps(tokens))
     return urls
 
 
@@ -70,6 +83,8 @@ def remove_follower(rt: Runtime, url: str) -> list[str]:
     with rt.store.transaction():
         urls = [u for u in followers(rt) if u != url.rstrip("/")]
         rt.store.set_meta(FOLLOWERS_KEY, json.dumps(urls))
+        tokens = {u: t for u, t in follower_tokens(rt).items() if u in urls}
+        rt.store.set_meta(FOLLOWER_TOKENS_KEY, json.dumps(tokens))
     return urls
 
 
@@ -88,6 +103,7 @@ def advance(rt: Runtime, seconds: float, run_here: Callable[[], tuple[int, int]]
     how many of each."""
     jump = Jump()
     target = rt.clock.now() + seconds
+    target_offset = rt.clock.offset + seconds  # exact, however long the steps take
     urls = followers(rt)
     follower_due: dict[str, float | None] = {url: None for url in urls}
     rt.hold_background_delivery(HOLD_SECONDS)
@@ -98,10 +114,11 @@ def advance(rt: Runtime, seconds: float, run_here: Callable[[], tuple[int, int]]
             dues = [d for d in (next_due(rt), *follower_due.values())
                     if d is not None and d > now]
             step_to = min([*dues, target]) if jump.steps < MAX_STEPS else target
-            rt.advance_clock(max(0.0, step_to - now))
+            last = step_to >= target
+            rt.advance_clock(max(0.0, target_offset - rt.clock.offset if last else step_to - now))
             jump.steps += 1
             _run_step(rt, urls, follower_due, jump, run_here)
-            if step_to >= target:
+            if last:
                 return jump
     finally:
         rt.hold_background_delivery(0)
@@ -122,22 +139,28 @@ def _run_step(rt: Runtime, urls: list[str], follower_due: dict[str, float | None
 def _sync_all(rt: Runtime, urls: list[str], follower_due: dict[str, float | None],
               jump: Jump) -> None:
     offset = rt.clock.offset
+    tokens = follower_tokens(rt)
     for url in urls:
         if url in jump.unreachable:
             continue
         try:
-            follower_due[url] = sync_follower(url, offset)
+            follower_due[url] = sync_follower(url, offset, tokens.get(url),
+                                              ca_bundle=rt.config.webhook_ca_bundle)
         except FollowerUnreachable as error:
             log.warning("clock follower %s not told of the new time: %s", url, error)
             jump.unreachable.append(url)
             follower_due[url] = None
 
 
-def sync_follower(url: str, offset: float) -> float | None:
-    """Give the follower the sandbox's offset; its next due moment."""
+def sync_follower(url: str, offset: float, token: str | None = None, *,
+                  ca_bundle: str | None = None) -> float | None:
+    """Give the follower the sandbox's offset; its next due moment. A follower served
+    over https is verified as webhook endpoints are (against ``ca_bundle`` if given)."""
+    headers = {TOKEN_HEADER: token} if token else {}
     try:
         answer = requests.post(f"{url}{SYNC_PATH}", json={"offset_seconds": offset},
-                               timeout=FOLLOWER_TIMEOUT_SECONDS)
+                               headers=headers, timeout=FOLLOWER_TIMEOUT_SECONDS,
+                               verify=ca_bundle or True)
         answer.raise_for_status()
         due = answer.json().get("next_due_at")
     except (requests.RequestException, ValueError) as error:

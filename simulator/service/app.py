@@ -14,11 +14,15 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 
 from simulator.common.clock import Clock
+from simulator.service.adapters.control_token import control_token
+from simulator.service.adapters.encryption import DataCipher
+from simulator.service.adapters.log_masking import install_log_masking
 from simulator.service.adapters.mail import Mailer, MailSender
 from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
@@ -34,7 +38,19 @@ from simulator.service.adapters.webhook_endpoint import (
 from simulator.service.config import ServiceConfig
 from simulator.service.payments import PaymentService
 from simulator.service.payments.crash_points import CrashPoints
-from simulator.service.web import admin, api, errors, pages, templating, testing, webhooks, wins
+from simulator.service.web import (
+    admin,
+    api,
+    errors,
+    headers,
+    limits,
+    metrics,
+    pages,
+    templating,
+    testing,
+    webhooks,
+    wins,
+)
 from simulator.service.web.runtime import ClockOffsetFile, ServiceRuntime, attach
 from simulator.service.web.runtime import runtime_of as service_runtime_of
 
@@ -48,11 +64,14 @@ def create_app(config: ServiceConfig, *, clock: Clock | None = None,
                gateway: StripeGateway | None = None, mailer: MailSender | None = None,
                service: PaymentService | None = None, run_scheduler: bool = False) -> Flask:
     config.validate()
-    offset = clock_offset_file(config) if clock is None and config.test_mode else None
+    offset = clock_offset_file(config) if clock is None and _has_test_routes(config) else None
     clock = clock or Clock(offset.read if offset else None)
-    repo = Repository(config.db_path, busy_timeout=config.db_busy_timeout_seconds)
+    install_log_masking()
+    cipher = DataCipher.from_config(config)
+    repo = Repository(config.db_path, busy_timeout=config.db_busy_timeout_seconds,
+                      cipher=cipher)
     gateway = gateway or StripeGateway(config, clock)
-    receipts = ReceiptStore(config.receipts_dir)
+    receipts = ReceiptStore(config.receipts_dir, cipher)
     if service is None:
         service = _payment_service(config, repo, gateway, clock, mailer, receipts)
         service.schedule_upkeep()
@@ -62,7 +81,9 @@ def create_app(config: ServiceConfig, *, clock: Clock | None = None,
         config=config, clock=clock, repo=repo, service=service, gateway=gateway,
         receipts=receipts, clock_offset=offset,
         webhook_secrets=EndpointSecrets(config, repo, clock, endpoint),
+        test_token=control_token(config) if _has_test_routes(config) else None,
     ))
+    metrics.install(app)  # /metrics, request timings, alerts to ALERT_WEBHOOK_URL
     if config.follow_sandbox_clock and not config.uses_real_stripe:
         follow_sandbox_clock(config, service_runtime_of(app).set_clock_offset)
     if run_scheduler:
@@ -81,7 +102,13 @@ def _webhook_endpoint(config: ServiceConfig, repo: Repository,
     return ensure_webhook_endpoint(config, repo, clock)
 
 
+def _has_test_routes(config: ServiceConfig) -> bool:
+    return config.test_mode or (config.follow_sandbox_clock and not config.uses_real_stripe)
+
+
 def _flask_app(config: ServiceConfig) -> Flask:
+    """The blueprints, the one error handler, the security headers and the rate limits.
+    Sessions expire (``web/auth.py``): the cookie lives as long as a session may."""
     app = Flask(__name__, static_folder=str(WEB_DIR / "static"),
                 static_url_path="/payments/static", template_folder=str(WEB_DIR / "templates"))
     app.config.update(
@@ -89,14 +116,20 @@ def _flask_app(config: ServiceConfig) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         SESSION_COOKIE_NAME="payments_session",
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=config.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.session_lifetime_seconds),
     )
     for blueprint in (api.bp, webhooks.bp, pages.bp, admin.bp, wins.bp):
         app.register_blueprint(blueprint)
     if config.test_mode:
         app.register_blueprint(testing.bp)
+    if _has_test_routes(config):
+        app.register_blueprint(testing.clock_follower_bp)
     errors.install(app)
     templating.install(app)
+    headers.install(app, config)
+    limits.install(app, config)
     return app
 
 

@@ -58,6 +58,39 @@ class ServiceConfig:
     follow_sandbox_clock: bool = False
     # How long a request waits for another writer before answering 503.
     db_busy_timeout_seconds: float = 10.0
+    # Encryption at rest (``adapters/encryption.py``): Fernet keys, newest first, comma-
+    # separated; unset: the key file (default ``<db>.key``, made owner-only on first use).
+    data_key: str | None = None
+    data_key_file: str | None = None
+    # The test routes (``web/testing.py``) need this in ``X-Test-Token`` (or a signed-in
+    # admin); unset: a token made once and kept owner-only in ``<db>.test-token``.
+    test_token: str | None = None
+    # Signed-in browser sessions end after this long, or after this long unused (wall clock).
+    session_lifetime_seconds: int = 8 * 3600
+    session_idle_seconds: int = 3600
+    # Rate limits (``web/limits.py``, Flask-Limiter, per client address and per worker
+    # process): "on", "off", or "auto" (on, except in test mode). Each limit is Flask-
+    # Limiter's notation, e.g. "10 per minute; 100 per hour".
+    rate_limits: str = "auto"
+    sign_in_limit: str = "10 per minute; 100 per hour"
+    sign_in_failures_per_account: str = "5 per 15 minutes"
+    checkout_limit: str = "30 per minute"
+    retry_limit: str = "30 per minute"
+    webhook_limit: str = "1200 per minute"
+    rate_limit_storage: str = "memory://"
+    # Monitoring (``web/metrics.py``): ``Authorization: Bearer <metrics_token>`` may read
+    # /metrics (so may an admin; in test mode, loopback without a token).
+    metrics_token: str | None = None
+    # Alerts forwarded to a receiver (``adapters/alert_webhook.py``): "slack" (incoming
+    # webhook) or "pagerduty" (Events API v2, with its routing key). Unset: admin page only.
+    alert_webhook_url: str | None = None
+    alert_webhook_format: str = "slack"
+    alert_pagerduty_routing_key: str = ""
+    # The payment failure-rate alert: over this share of outcomes in the window, once at
+    # least ``alert_failure_min_payments`` payments ended there.
+    alert_failure_rate: float = 0.5
+    alert_failure_window_seconds: int = 900
+    alert_failure_min_payments: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,6 +121,24 @@ ENVIRONMENT = {
     "AUCTION_API_TOKEN": "auction_api_token",
     "SERVICE_RECONCILE_SECONDS": "reconcile_interval_seconds",
     "SERVICE_REMINDER_JITTER_SECONDS": "reminder_jitter_seconds",
+    "SERVICE_DATA_KEY": "data_key",
+    "SERVICE_DATA_KEY_FILE": "data_key_file",
+    "SERVICE_TEST_TOKEN": "test_token",
+    "SERVICE_SESSION_LIFETIME_SECONDS": "session_lifetime_seconds",
+    "SERVICE_SESSION_IDLE_SECONDS": "session_idle_seconds",
+    "SERVICE_RATE_LIMITS": "rate_limits",
+    "SERVICE_SIGN_IN_LIMIT": "sign_in_limit",
+    "SERVICE_CHECKOUT_LIMIT": "checkout_limit",
+    "SERVICE_RETRY_LIMIT": "retry_limit",
+    "SERVICE_WEBHOOK_LIMIT": "webhook_limit",
+    "SERVICE_RATE_LIMIT_STORAGE": "rate_limit_storage",
+    "METRICS_TOKEN": "metrics_token",
+    "ALERT_WEBHOOK_URL": "alert_webhook_url",
+    "ALERT_WEBHOOK_FORMAT": "alert_webhook_format",
+    "ALERT_PAGERDUTY_ROUTING_KEY": "alert_pagerduty_routing_key",
+    "ALERT_FAILURE_RATE": "alert_failure_rate",
+    "ALERT_FAILURE_WINDOW_SECONDS": "alert_failure_window_seconds",
+    "ALERT_FAILURE_MIN_PAYMENTS": "alert_failure_min_payments",
 }
 
 

@@ -25,6 +25,9 @@ Kinds (handled by ``PaymentService``):
 - ``reconcile_payments`` and ``recover_inbox`` (ref: ``periodic``): at start-up and then
   every few minutes, apply what Stripe knows and a lost webhook did not say, and finish
   inbox events whose processing a crash cut off.
+- ``deliver_alert`` (ref: alert id): send a recorded alert to ``ALERT_WEBHOOK_URL``
+  (queued with the alert, ``adapters/alert_webhook.py``); ``check_failure_rate`` (ref:
+  ``latest``): after a failed payment, the failure-rate alert rule.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from simulator.common.clock import Clock, system_time
+from simulator.common.clock import Clock, monotonic, system_time
 from simulator.common.ids import default_ids
 from simulator.common.processes import process_alive, this_process
 from simulator.service.adapters.repositories import Job, Repository
@@ -50,6 +53,8 @@ ISSUE_RECEIPT = "issue_receipt"
 EXPIRE_CHECKOUT = "expire_checkout"
 RECONCILE_PAYMENTS = "reconcile_payments"
 RECOVER_INBOX = "recover_inbox"
+DELIVER_ALERT = "deliver_alert"
+CHECK_FAILURE_RATE = "check_failure_rate"
 UPKEEP_REF = "periodic"  # the one job of each periodic kind
 
 # A handler returns None when the job is done, or a service-clock time to run it again.
@@ -98,6 +103,20 @@ class Scheduler:
                 break
             self._execute(job)
             ran += 1
+        return ran
+
+    def run_due_and_settle(self, timeout_seconds: float = 30.0) -> int:
+        """Run what is due, then wait while another worker still runs a job due now. A
+        caller about to move the clock on (a step of the sandbox's jump) must not leave
+        work due at this moment to finish at a later time: a reminder written after the
+        window closed is a reminder lost."""
+        ran = self.run_due()
+        deadline = monotonic() + timeout_seconds
+        pause = threading.Event()
+        while (self.repo.held_due_jobs(self.clock.now(), system_time())
+               and monotonic() < deadline):
+            pause.wait(0.02)
+            ran += self.run_due()
         return ran
 
     def run_now(self, job_ids: Iterable[int | None]) -> int:

@@ -1,10 +1,17 @@
 """Demo data for the payment service: buyers, one admin, sellers and auction wins in
 every stage of their payment window. Repeatable: Faker and the ids are seeded, and a
-database that already has users is left alone."""
+database that already has users is left alone.
+
+The demo accounts sign in with passwords made at random when they are first seeded
+(``demo_accounts``): only their hashes go into the database; the passwords and API
+tokens are printed by ``stripe-sim up`` and kept for the next start in an owner-only file
+beside the database, ``<db>.demo-accounts.json``. Delete that file to be given new ones.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +21,12 @@ from simulator.common.ids import IdGenerator
 from simulator.service.adapters.repositories import Repository
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SYSTEM, AuditEntry
+from simulator.service.domain.credentials import (
+    hash_password,
+    new_api_token,
+    new_password,
+    password_matches,
+)
 from simulator.service.domain.user import User
 from simulator.service.domain.window import HOUR, PaymentWindow
 from simulator.service.scheduler import CLOSE_WINDOW
@@ -103,3 +116,52 @@ def _existing(repo: Repository, users: list[User]) -> DemoData:
         user.is_admin for user in users) else users[0]
     buyers = [user for user in users if not user.is_admin]
     return DemoData(admin, buyers, repo.list_wins())
+
+
+# -- the demo accounts' credentials -----------------------------------------------------------
+@dataclass(frozen=True)
+class DemoAccount:
+    name: str
+    email: str
+    role: str
+    password: str
+    api_token: str
+
+
+def demo_accounts_path(db_path: str) -> Path:
+    return Path(f"{db_path}.demo-accounts.json")
+
+
+def demo_accounts(repo: Repository, data: DemoData, path: Path) -> list[DemoAccount]:
+    """The demo users' passwords and API tokens: the ones kept in ``path`` while they
+    still sign in, else new ones (their hashes stored, the file rewritten owner-only)."""
+    users = [data.admin, *data.buyers]
+    kept = read_demo_accounts(path)
+    by_email = {account.email: account for account in kept}
+    if kept and all(user.email in by_email and password_matches(
+            repo.password_hash_of(user.id), by_email[user.email].password) for user in users):
+        return kept
+    accounts = []
+    with repo.transaction():
+        for user in users:
+            password, token = new_password(), new_api_token()
+            repo.set_password_hash(user.id, hash_password(password))
+            repo.set_api_token(user.id, token)
+            accounts.append(DemoAccount(user.name, user.email, user.role, password, token))
+    _write_owner_only(path, json.dumps([asdict(account) for account in accounts], indent=2))
+    return accounts
+
+
+def read_demo_accounts(path: Path) -> list[DemoAccount]:
+    try:
+        return [DemoAccount(**entry) for entry in json.loads(path.read_text())]
+    except (FileNotFoundError, ValueError, TypeError):
+        return []
+
+
+def _write_owner_only(path: Path, text: str) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    partial.replace(path)

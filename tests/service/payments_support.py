@@ -228,7 +228,7 @@ class DictReceipts:
         self.files[order_id] = pdf
         return f"memory://{order_id}.pdf"
 
-    def load(self, order_id: str) -> bytes | None:
+    def load(self, order_id: str, sha256: str | None = None) -> bytes | None:
         return self.files.get(order_id)
 
 

@@ -254,3 +254,28 @@ def test_a_job_held_by_a_live_process_waits_for_its_lease(repo: Repository) -> N
     seen = recording(other)
     assert other.run_due() == 0
     assert seen == []
+
+
+def test_settling_waits_for_a_due_job_another_worker_is_running(repo: Repository) -> None:
+    """A step of the sandbox's jump does not move on while a job due now still runs in
+    another worker: it would otherwise finish at a later time than it was due."""
+    clock = Clock()
+    with repo.transaction():
+        repo.schedule_job("note", "slow", clock.now(), clock.timestamp())
+    other = Scheduler(repo, clock)
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def slow(job: Job) -> None:
+        started.set()
+        release.wait(10)
+        finished.append(job.ref)
+
+    other.register("note", slow)
+    worker = threading.Thread(target=other.run_due)
+    worker.start()
+    assert started.wait(10)
+    threading.Timer(0.3, release.set).start()
+    assert Scheduler(repo, clock).run_due_and_settle(timeout_seconds=10) == 0
+    assert finished == ["slow"]  # settled only once the other worker's job was done
+    worker.join()

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from simulator.sandbox import timeline, webhooks
+from simulator.sandbox import account, timeline, webhooks
 from simulator.sandbox.api.endpoint import json_response, runtime
 from simulator.sandbox.errors import InvalidRequestError, NotFoundError
 from simulator.sandbox.faults import ACTIONS
@@ -35,7 +35,7 @@ def _int_arg(name: str, default: int | None = None) -> int:
         return default
     try:
         return int(float(raw))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, NaN, or infinite
         raise InvalidRequestError(f"Invalid integer: {raw}", param=name,
                                   code="parameter_invalid_integer") from None
 
@@ -51,9 +51,29 @@ def health() -> Any:
 def reset() -> Any:
     rt = runtime()
     rt.store.reset()
+    account.configure(rt.store, rt.config.default_api_version)
     webhooks.reset(rt)
     rt.faults.clear()
     return json_response({"reset": True, "time": rt.clock.timestamp()})
+
+
+@bp.get("/account")
+def show_account() -> Any:
+    rt = runtime()
+    return json_response(account.settings(rt.store, rt.config.merchant_name))
+
+
+@bp.post("/account")
+def update_account() -> Any:
+    """``default_api_version``: what requests without ``Stripe-Version`` get, and the
+    version new events are rendered in."""
+    version = _arg("default_api_version")
+    if not version:
+        raise InvalidRequestError("Missing required param: default_api_version.",
+                                  param="default_api_version", code="parameter_missing")
+    rt = runtime()
+    account.set_default_api_version(rt.store, version)
+    return json_response(account.settings(rt.store, rt.config.merchant_name))
 
 
 def _snapshot_path(name: str) -> str:
@@ -133,11 +153,12 @@ def advance_clock() -> Any:
 
 @bp.post("/clock/followers")
 def add_clock_follower() -> Any:
-    """``url``: a server whose clock moves with the sandbox's (``timeline.py``)."""
+    """``url``: a server whose clock moves with the sandbox's (``timeline.py``);
+    ``token``: what to send it back in ``X-Test-Token`` with each move."""
     url = _arg("url")
     if not url or not url.startswith(("http://", "https://")):
         raise InvalidRequestError("url must be an http(s) URL.", param="url")
-    return json_response({"followers": timeline.add_follower(runtime(), url)})
+    return json_response({"followers": timeline.add_follower(runtime(), url, _arg("token"))})
 
 
 @bp.delete("/clock/followers")

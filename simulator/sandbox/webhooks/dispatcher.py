@@ -268,6 +268,8 @@ class Dispatcher:
             session = requests.Session()
             session.headers.clear()  # exactly Stripe's headers, no Accept-Encoding
             session.trust_env = False  # never send a local receiver's traffic via a proxy
+            # https endpoints are verified, against the configured CA bundle if any.
+            session.verify = self.rt.config.webhook_ca_bundle or True
             self._local.session = session
         return session
 

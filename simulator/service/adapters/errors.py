@@ -69,3 +69,23 @@ class MailNotSent(AdapterError):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class ReceiptExists(AdapterError):
+    """A receipt is written once: the order already has one at ``path``."""
+
+    def __init__(self, order_id: str, path: str) -> None:
+        super().__init__(f"receipt of order {order_id} exists already; receipts are never"
+                         " rewritten")
+        self.order_id = order_id
+        self.path = path
+
+
+class ReceiptTampered(AdapterError):
+    """A stored receipt is not what was recorded when it was written: its SHA-256
+    differs, or it no longer decrypts (altered, or swapped for another file)."""
+
+    def __init__(self, order_id: str, reason: str) -> None:
+        super().__init__(f"receipt of order {order_id} failed its integrity check: {reason}")
+        self.order_id = order_id
+        self.reason = reason

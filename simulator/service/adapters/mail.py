@@ -18,6 +18,7 @@ from typing import Protocol
 from simulator.common.clock import Clock
 from simulator.service.adapters.errors import MailNotSent
 from simulator.service.config import ServiceConfig
+from simulator.service.domain.card_numbers import mask_card_numbers
 
 log = logging.getLogger("simulator.service.mail")
 
@@ -82,14 +83,15 @@ class Mailer:
     def compose(self, to: str, subject: str, text: str,
                 attachments: Sequence[Attachment] = ()) -> EmailMessage:
         """The message as it will be sent. Header values with line breaks are refused
-        by the email package, so a subject cannot smuggle in headers."""
+        by the email package, so a subject cannot smuggle in headers. Card numbers in the
+        subject and text are masked (a buyer's name can hold one)."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
-        message["Subject"] = subject
+        message["Subject"] = mask_card_numbers(subject)
         message["Date"] = formatdate(self.clock.now(), usegmt=True)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
-        message.set_content(text)
+        message.set_content(mask_card_numbers(text))
         for filename, content, mime in attachments:
             maintype, _, subtype = mime.partition("/")
             message.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream",

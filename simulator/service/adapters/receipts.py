@@ -1,4 +1,5 @@
-"""The buyer's receipt: a one-page PDF made with fpdf2, kept on disk by order id.
+"""The buyer's receipt: a one-page PDF made with fpdf2, kept on disk by order id,
+encrypted and written once.
 
 A receipt names the card by brand and last four digits only. Free text that reaches the
 page (a lot title, a buyer's name) is scrubbed of anything shaped like a card number
@@ -9,6 +10,7 @@ field never ends up in a stored document (https://docs.stripe.com/security/guide
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import re
 import threading
@@ -18,7 +20,10 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from simulator.service.adapters.encryption import DataCipher, DataKeyError
+from simulator.service.adapters.errors import ReceiptExists, ReceiptTampered
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.card_numbers import mask_card_numbers
 from simulator.service.domain.money import format_money
 from simulator.service.domain.transaction import Transaction
 from simulator.service.domain.user import User
@@ -173,35 +178,116 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 
 def _printable(text: str) -> str:
     """Card-number-like digits removed, then what the core font can draw."""
-    text = CARD_NUMBER_LIKE.sub(REDACTED, text).translate(_LATIN1_SUBSTITUTES)
+    text = mask_card_numbers(CARD_NUMBER_LIKE.sub(REDACTED, text))
+    text = text.translate(_LATIN1_SUBSTITUTES)
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
 class ReceiptStore:
-    """Receipt PDFs in one directory, one file per order (``<order id>.pdf``)."""
+    """Receipt PDFs in one directory, one file per order (``<order id>.pdf.enc``):
+    encrypted with the data key, owner-only (0600), and written once.
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    The S3 Object Lock idea: a receipt is a record, so a second write of the same
+    receipt is refused (``ReceiptExists``), and the PDF's SHA-256, recorded with the order
+    when it is written, is checked on every read; a file altered or swapped for another
+    order's is refused (``ReceiptTampered``). Receipts written before encryption
+    (``<order id>.pdf``) still read, and ``stripe-sim keys rotate`` encrypts them.
+    """
+
+    SUFFIX = ".pdf.enc"
+    LEGACY_SUFFIX = ".pdf"
+
+    def __init__(self, directory: str | os.PathLike[str], cipher: DataCipher) -> None:
         self.directory = Path(directory)
+        self.cipher = cipher
 
     def path_for(self, order_id: str) -> Path:
-        if not _ORDER_ID.match(order_id):
-            raise ValueError(f"not an order id: {order_id!r}")
-        return self.directory / f"{order_id}.pdf"
+        return self.directory / f"{_checked(order_id)}{self.SUFFIX}"
+
+    def legacy_path_for(self, order_id: str) -> Path:
+        return self.directory / f"{_checked(order_id)}{self.LEGACY_SUFFIX}"
 
     def save(self, order_id: str, pdf: bytes) -> str:
-        """Write atomically (a reader sees no file or the whole file); returns the path."""
+        """Write the receipt (whole, or not at all); returns its path. Raises
+        ``ReceiptExists`` when the order has one already, even from another process."""
         path = self.path_for(order_id)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_bytes(pdf)
-        partial.replace(path)
+        if self.legacy_path_for(order_id).exists():
+            raise ReceiptExists(order_id, str(self.legacy_path_for(order_id)))
+        partial = self._write_partial(path, self.cipher.encrypt_bytes(pdf))
+        try:
+            os.link(partial, path)  # fails if the file exists: no overwrite, ever
+        except FileExistsError:
+            raise ReceiptExists(order_id, str(path)) from None
+        finally:
+            partial.unlink()
         return str(path)
 
-    def load(self, order_id: str) -> bytes | None:
-        try:
-            return self.path_for(order_id).read_bytes()
-        except FileNotFoundError:
+    def load(self, order_id: str, sha256: str | None = None) -> bytes | None:
+        """The PDF, or None when there is none. With ``sha256`` (what was recorded), a
+        file whose content differs is refused with ``ReceiptTampered``."""
+        data = self._read(order_id)
+        if data is None:
             return None
+        try:
+            pdf = self.cipher.decrypt_bytes(data)
+        except DataKeyError:
+            raise ReceiptTampered(order_id, "it cannot be decrypted (altered, or"
+                                            " encrypted with another key)") from None
+        if sha256 is not None and receipt_digest(pdf) != sha256:
+            raise ReceiptTampered(order_id, "its SHA-256 is not the one recorded when it"
+                                            " was written")
+        return pdf
 
     def exists(self, order_id: str) -> bool:
-        return self.path_for(order_id).exists()
+        return self.path_for(order_id).exists() or self.legacy_path_for(order_id).exists()
+
+    def reencrypt(self, order_id: str, sha256: str | None) -> tuple[str, str] | None:
+        """Key rotation, the one sanctioned rewrite: the receipt re-encrypted with the
+        newest key after its SHA-256 is checked (a plain one from before encryption is
+        encrypted and the plain file removed). Its path and SHA-256; None without one."""
+        pdf = self.load(order_id, sha256)
+        if pdf is None:
+            return None
+        path, legacy = self.path_for(order_id), self.legacy_path_for(order_id)
+        self._write_partial(path, self.cipher.encrypt_bytes(pdf)).replace(path)
+        legacy.unlink(missing_ok=True)
+        return str(path), receipt_digest(pdf)
+
+    def order_ids(self) -> list[str]:
+        """Every order with a receipt file here (encrypted or from before encryption)."""
+        if not self.directory.is_dir():
+            return []
+        names = {path.name.removesuffix(self.SUFFIX).removesuffix(self.LEGACY_SUFFIX)
+                 for path in self.directory.iterdir()
+                 if path.name.endswith((self.SUFFIX, self.LEGACY_SUFFIX))}
+        return sorted(name for name in names if _ORDER_ID.match(name))
+
+    def _read(self, order_id: str) -> bytes | None:
+        for path in (self.path_for(order_id), self.legacy_path_for(order_id)):
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                continue
+        return None
+
+    def _write_partial(self, path: Path, data: bytes) -> Path:
+        """``data`` in an owner-only file beside ``path``, on disk before it is named."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.unlink(missing_ok=True)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return partial
+
+
+def receipt_digest(pdf: bytes) -> str:
+    return hashlib.sha256(pdf).hexdigest()
+
+
+def _checked(order_id: str) -> str:
+    if not _ORDER_ID.match(order_id):
+        raise ValueError(f"not an order id: {order_id!r}")
+    return order_id

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from simulator.service.adapters.control_token import clock_sync_token, control_token
 from simulator.service.config import ServiceConfig
 
 log = logging.getLogger("simulator.service.clock")
@@ -31,8 +32,10 @@ def follow_sandbox_clock(config: ServiceConfig, set_offset: Callable[[float], ob
     """Register at the sandbox and adopt its offset; False (and a warning) when the
     sandbox cannot be reached: the service then keeps its own offset until it can."""
     base = str(config.stripe_api_base)
+    token = clock_sync_token(control_token(config))  # sent back on every move
     try:
-        requests.post(f"{base}/_sandbox/clock/followers", data={"url": config.public_url},
+        requests.post(f"{base}/_sandbox/clock/followers",
+                      data={"url": config.public_url, "token": token},
                       timeout=TIMEOUT_SECONDS).raise_for_status()
         answer = requests.get(f"{base}/_sandbox/clock", timeout=TIMEOUT_SECONDS)
         answer.raise_for_status()

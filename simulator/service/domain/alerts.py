@@ -7,7 +7,8 @@ from typing import Literal
 
 Kind = Literal[
     "circuit_open", "handler_failure", "webhook_signature_failures", "review_needed",
-    "late_payment", "duplicate_payment", "job_failed", "mail_failed",
+    "late_payment", "duplicate_payment", "job_failed", "mail_failed", "receipt_tampered",
+    "payment_failure_rate",
 ]
 Severity = Literal["info", "warning", "critical"]
 

@@ -39,14 +39,16 @@ class Order:
     updated_at: int
     transaction_id: str | None = None
     receipt_path: str | None = None
+    # The PDF's SHA-256, recorded when it is written and checked whenever it is read.
+    receipt_sha256: str | None = None
 
     def transition(self, status: Status, at: int, **changes: Any) -> Order:
         if status not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"order {self.id}: {self.status} -> {status}")
         return replace(self, status=status, updated_at=at, **changes)
 
-    def with_receipt(self, path: str, at: int) -> Order:
-        return replace(self, receipt_path=path, updated_at=at)
+    def with_receipt(self, path: str, sha256: str | None, at: int) -> Order:
+        return replace(self, receipt_path=path, receipt_sha256=sha256, updated_at=at)
 
     def snapshot(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,24 +4,41 @@ window's end, Stripe's expiry, reminders, and the mail and receipts that follow 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import partial
 
-from simulator.service.adapters.errors import MailNotSent, PaymentsUnavailable, StripeRejected
-from simulator.service.adapters.repositories import Job
+from simulator.common.clock import Clock
+from simulator.service.adapters.errors import (
+    MailNotSent,
+    PaymentsUnavailable,
+    ReceiptExists,
+    ReceiptTampered,
+    StripeRejected,
+)
+from simulator.service.adapters.repositories import Job, Repository
+from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SCHEDULER, SYSTEM
 from simulator.service.domain.notification import reminder_mail, window_closed_mail
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import LIVE, PaymentSession, Status
 from simulator.service.domain.retry import buyer_message
+from simulator.service.payments.alerting import check_failure_rate, deliver_alert
 from simulator.service.payments.checkout import checkout
-from simulator.service.payments.context import STRIPE_OPEN, PaymentContext, log
+from simulator.service.payments.context import (
+    ALERT_QUIET_SECONDS,
+    STRIPE_OPEN,
+    PaymentContext,
+    log,
+)
 from simulator.service.payments.errors import PaymentRefused
 from simulator.service.payments.outcomes import apply_checkout_state
 from simulator.service.scheduler import (
+    CHECK_FAILURE_RATE,
     CHECK_STRIPE_EXPIRY,
     CLOSE_WINDOW,
+    DELIVER_ALERT,
     EXPIRE_CHECKOUT,
     ISSUE_RECEIPT,
     RECONCILE_PAYMENTS,
@@ -205,26 +222,60 @@ def issue_receipt(ctx: PaymentContext, job: Job) -> float | None:
 
 
 def ensure_receipt(ctx: PaymentContext, order_id: str) -> bytes | None:
-    """The order's receipt PDF, rendered and stored the first time it is needed."""
+    """The order's receipt PDF, rendered and stored the first time it is needed, its
+    SHA-256 recorded with the order. Receipts are written once: one already on disk that
+    the order does not record yet (another job was first, or a crash came between the
+    write and the record) is adopted only if it is exactly what this job rendered."""
     order = ctx.repo.get_order(order_id)
     if order is None or order.transaction_id is None:
         return None
-    if order.receipt_path and (pdf := ctx.receipts.load(order.id)):
+    if order.receipt_path and (pdf := load_receipt(ctx, order)):
         return pdf
     txn = ctx.repo.get_transaction(order.transaction_id)
     win, buyer = ctx.win(order.win_id), ctx.repo.get_user(order.buyer_id)
     if txn is None or buyer is None:
         return None
     pdf = ctx.render_receipt(win, txn, order.id, buyer, ctx.config.merchant_name)
-    path = ctx.receipts.save(order.id, pdf)
+    digest = hashlib.sha256(pdf).hexdigest()
+    path = _store_once(ctx, order, pdf, digest)
     with ctx.repo.transaction():
         current = ctx.repo.get_order(order.id) or order
-        if current.receipt_path != path:
-            attached = current.with_receipt(path, ctx.clock.timestamp())
+        if (current.receipt_path, current.receipt_sha256) != (path, digest):
+            attached = current.with_receipt(path, digest, ctx.clock.timestamp())
             ctx.repo.save_order(attached)
             ctx.audit(SYSTEM, "order.receipt_attached", "order", order.id,
                       current.snapshot(), attached.snapshot())
     return pdf
+
+
+def _store_once(ctx: PaymentContext, order: Order, pdf: bytes, digest: str) -> str:
+    try:
+        return ctx.receipts.save(order.id, pdf)
+    except ReceiptExists as exists:
+        load_receipt(ctx, order, digest)  # the same receipt, or refused as tampered
+        return exists.path
+
+
+def load_receipt(ctx: PaymentContext, order: Order, sha256: str | None = None) -> bytes | None:
+    """The stored PDF, checked against the recorded SHA-256. One that fails the check is
+    never served or mailed: an alert and a security event say so, and it raises."""
+    try:
+        return ctx.receipts.load(order.id, sha256 or order.receipt_sha256)
+    except ReceiptTampered as tampered:
+        record_tampered_receipt(ctx.repo, ctx.clock, tampered)
+        raise
+
+
+def record_tampered_receipt(repo: Repository, clock: Clock, tampered: ReceiptTampered,
+                            remote_addr: str = "") -> None:
+    """A security event every time, and an alert for a human (one per receipt per
+    quiet period)."""
+    log.error("%s", tampered)
+    now = clock.timestamp()
+    with repo.transaction():
+        repo.add_security_event("receipt_tampered", str(tampered), remote_addr, now)
+    repo.add_alert(Alert("receipt_tampered", "critical", str(tampered), now, tampered.order_id),
+                   unless_since=now - ALERT_QUIET_SECONDS)
 
 
 JOB_RULES: dict[str, JobRule] = {
@@ -235,4 +286,6 @@ JOB_RULES: dict[str, JobRule] = {
     ISSUE_RECEIPT: issue_receipt,
     EXPIRE_CHECKOUT: expire_checkout,
     RECONCILE_PAYMENTS: reconcile_payments,
+    DELIVER_ALERT: deliver_alert,
+    CHECK_FAILURE_RATE: check_failure_rate,
 }

@@ -16,7 +16,13 @@ from simulator.service.domain.payment_session import LIVE, PaymentSession
 from simulator.service.domain.retry import buyer_message, reminder_schedule
 from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.context import STRIPE_OPEN, PaymentContext, log
-from simulator.service.scheduler import EXPIRE_CHECKOUT, ISSUE_RECEIPT, SEND_MAIL, SEND_REMINDER
+from simulator.service.scheduler import (
+    CHECK_FAILURE_RATE,
+    EXPIRE_CHECKOUT,
+    ISSUE_RECEIPT,
+    SEND_MAIL,
+    SEND_REMINDER,
+)
 
 if TYPE_CHECKING:
     from simulator.service.adapters.stripe_gateway import CheckoutSessionInfo, PaymentDetails
@@ -200,6 +206,7 @@ def record_failure(ctx: PaymentContext, session: PaymentSession,
         ctx.repo.save_payment_session(failed)
         ctx.audit(STRIPE, "payment_session.failed", "payment_session", failed.id,
                   current.snapshot(), failed.snapshot())
+        ctx.repo.schedule_job_now(CHECK_FAILURE_RATE, "latest", now, now)  # alert rule
         if current.status in LIVE:
             _schedule_reminders(ctx, failed, now)
 

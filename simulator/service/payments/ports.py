@@ -36,11 +36,13 @@ class MailSender(Protocol):
 
 
 class Receipts(Protocol):
-    """The receipt store: PDFs by order id."""
+    """The receipt store: PDFs by order id, written once (``save`` raises
+    ``ReceiptExists`` the second time) and checked against their SHA-256 on read
+    (``load`` raises ``ReceiptTampered``)."""
 
     def save(self, order_id: str, pdf: bytes) -> str: ...
 
-    def load(self, order_id: str) -> bytes | None: ...
+    def load(self, order_id: str, sha256: str | None = None) -> bytes | None: ...
 
 
 ReceiptRenderer = Callable[[AuctionWin, Transaction, str, User, str], bytes]

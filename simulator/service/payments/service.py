@@ -138,5 +138,9 @@ class PaymentService:
     def run_due_jobs(self, now: float | None = None) -> int:
         return self.scheduler.run_due(now)
 
+    def run_due_jobs_and_settle(self) -> int:
+        """Due work, all of it finished (by this worker or another) before returning."""
+        return self.scheduler.run_due_and_settle()
+
     def _cancel_order(self, win: AuctionWin) -> list[int | None]:
         return jobs.cancel_order(self._context, win)

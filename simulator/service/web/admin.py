@@ -24,8 +24,10 @@ from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.inbox import EventFailed
+from simulator.service.web import security_log
 from simulator.service.web.auth import admin_required, check_csrf, require_admin
 from simulator.service.web.errors import NotFound
+from simulator.service.web.receipt_links import receipt_url
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
 from simulator.service.web.templating import timestamp_text
 
@@ -44,8 +46,12 @@ LIMIT = 200
 @bp.before_request
 @admin_required
 def _admins_only() -> None:
+    """Every action an administrator takes (a POST) is a security event and an audit
+    entry, whatever it is."""
     if request.method == "POST":
         check_csrf()
+        security_log.record_with_audit("admin_action", require_admin().id,
+                                       f"{request.method} {request.path}")
 
 
 # -- the table model -------------------------------------------------------------------------
@@ -177,7 +183,7 @@ def orders() -> str:
 
 
 def _order_row(order: Order, wins: dict[str, AuctionWin], names: dict[str, str]) -> Row:
-    receipt = url_for("pages.receipt", order_id=order.id) if order.receipt_path else None
+    receipt = receipt_url(order.id, require_admin().id) if order.receipt_path else None
     return Row(order.id, {
         "id": cell(order.id), "lot": _lot(wins, order.win_id),
         "buyer": cell(order.buyer_id, names.get(order.buyer_id, order.buyer_id)),
@@ -335,14 +341,17 @@ def alerts() -> str:
 @bp.get("/security")
 def security() -> str:
     columns = [Column("at", "When"), Column("kind", "Kind"), Column("detail", "Detail"),
-               Column("remote", "From", mono=True)]
+               Column("remote", "From", mono=True), Column("count", "Times")]
     found = service_runtime().repo.list_security_events(LIMIT)
     rows = (Row(str(event["id"]), {
         "at": cell(event["at"], timestamp_text(event["at"])), "kind": cell(event["kind"]),
         "detail": cell(event["detail"]), "remote": cell(event["remote_addr"]),
+        "count": cell(event.get("count") or 1),
     }) for event in found)
     return _table("security", "Security events", columns, rows,
-                  description="Webhook deliveries refused before they were stored.")
+                  description="Sign-ins and failed sign-ins, refusals (403, CSRF, signatures,"
+                  " rate limits) and administrators' actions. What anyone can cause at will"
+                  " is counted per five minutes (the last time and address are shown).")
 
 
 @bp.get("/mail")

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from simulator.service.web.auth import check_api_origin, require_viewer
 from simulator.service.web.errors import InvalidRequest
+from simulator.service.web.receipt_links import receipt_url
 from simulator.service.web.runtime import service_runtime
 
 bp = Blueprint("api", __name__)
@@ -57,7 +58,10 @@ def create_checkout() -> Response:
 def checkout_status(payment_session_id: str) -> Response:
     viewer = require_viewer()
     view = service_runtime().service.status(viewer.id, payment_session_id)
-    return jsonify(asdict(view))
+    body = asdict(view)
+    if view.receipt_url and view.order_id:
+        body["receipt_url"] = receipt_url(view.order_id, viewer.id)  # signed, 24 hours
+    return jsonify(body)
 
 
 @bp.post("/payments/retry/<payment_session_id>")

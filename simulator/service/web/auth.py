@@ -1,11 +1,15 @@
-"""Who is asking: demo users, bearer tokens for the API, a signed session cookie for the
-pages, and the admin role.
+"""Who is asking: bearer tokens for the API, a signed session cookie for the pages, and
+the admin role.
 
-Demo mode has no passwords: the login page lists the seeded users and remembers the one
-chosen in Flask's signed session cookie. API clients send ``Authorization: Bearer
-<api_token>``; a bearer header that is present but wrong is refused, never ignored in
-favour of a cookie. Forms posted from the pages carry a per-session CSRF token; the JSON
-API accepts the cookie only with a JSON body, which a cross-site form cannot send.
+People sign in with their e-mail address and password (``authenticate``; the hash is
+checked with ``domain/credentials.py``); the session cookie then names them, and ends
+``session_lifetime_seconds`` after sign-in or ``session_idle_seconds`` after the last
+request, whichever comes first (wall clock: moving the test clock signs nobody out).
+API clients send ``Authorization: Bearer <api_token>``, looked up by its SHA-256; a
+bearer header that is present but wrong is refused, never ignored in favour of a cookie.
+Forms posted from the pages carry a per-session CSRF token (a missing or wrong one is
+counted as a security event); the JSON API accepts the cookie only with a JSON body,
+which a cross-site form cannot send.
 """
 
 from __future__ import annotations
@@ -19,12 +23,18 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request, session
 
+from simulator.common.clock import system_time
+from simulator.service.domain.credentials import password_matches
+from simulator.service.web import security_log
 from simulator.service.web.errors import Forbidden, InvalidRequest, Unauthenticated, WebError
 from simulator.service.web.runtime import service_runtime
 
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf_token"
+SESSION_STARTED = "signed_in_at"
+SESSION_SEEN = "seen_at"
 CSRF_FIELD = "csrf_token"
+SEEN_RESOLUTION_SECONDS = 60  # the cookie is rewritten at most once a minute
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,8 +87,30 @@ def _from_session() -> Viewer | None:
     user_id = session.get(SESSION_USER)
     if not user_id:
         return None
+    if _session_expired():
+        session.clear()
+        return None
     user = service_runtime().repo.get_user(user_id)
     return _viewer_of(user) if user is not None else None
+
+
+def _session_expired() -> bool:
+    """Too long since sign-in, or since the last request (then noted, once a minute)."""
+    config = service_runtime().config
+    now = system_time()
+    started = _number(session.get(SESSION_STARTED))
+    seen = _number(session.get(SESSION_SEEN))
+    if now - started > config.session_lifetime_seconds:
+        return True
+    if now - seen > config.session_idle_seconds:
+        return True
+    if now - seen > SEEN_RESOLUTION_SECONDS:
+        session[SESSION_SEEN] = now
+    return False
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def require_viewer() -> Viewer:
@@ -95,10 +127,23 @@ def require_admin() -> Viewer:
     return viewer
 
 
+def authenticate(email: str, password: str) -> Any:
+    """The user with this address and password, else None (the same work either way)."""
+    repo = service_runtime().repo
+    user = repo.get_user_by_email(email) if email else None
+    stored = repo.password_hash_of(user.id) if user is not None else None
+    if not password_matches(stored, password) or user is None:
+        return None
+    return user
+
+
 def sign_in(user_id: str) -> None:
+    """A fresh session (nothing carried over from before sign-in: no fixation)."""
     session.clear()
+    session.permanent = True
     session[SESSION_USER] = user_id
     session[SESSION_CSRF] = secrets.token_urlsafe(24)
+    session[SESSION_STARTED] = session[SESSION_SEEN] = system_time()
 
 
 def sign_out() -> None:
@@ -134,7 +179,8 @@ def check_csrf() -> None:
     """Forms posted from our pages must carry the session's token."""
     expected = session.get(SESSION_CSRF)
     given = request.form.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(str(expected), given):
+    if not expected or not hmac.compare_digest(str(expected).encode(), given.encode()):
+        security_log.count("csrf_failed", f"{request.method} {request.path}")
         raise InvalidRequest("The form has expired. Reload the page and try again.")
 
 

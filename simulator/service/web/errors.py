@@ -28,6 +28,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -92,10 +93,25 @@ def install(app: Flask) -> None:
 
 
 def _web_error(error: WebError) -> Response:
+    _record_forbidden(error.http_status, error.message)
     return error_response(error.code, error.http_status, error.message)
 
 
+def _record_forbidden(http_status: int, message: str) -> None:
+    """A 403 is a security event: who was refused what (refusals of the test routes and of
+    the auction API are counted where they are made)."""
+    if http_status != 403 or request.blueprint in ("testing", "clock_follower", "wins"):
+        return
+    from simulator.service.web import security_log
+    from simulator.service.web.templating import safe_viewer
+
+    viewer = safe_viewer()
+    who = viewer.id if viewer is not None else "anonymous"
+    security_log.record("forbidden", f"{who}: {request.method} {request.path}: {message}")
+
+
 def _payment_refused(error: Any) -> Response:
+    _record_forbidden(error.http_status, error.message)
     response = error_response(error.code, error.http_status, error.message)
     if error.http_status == 503:
         response.headers["Retry-After"] = "60"
@@ -110,11 +126,16 @@ def _stripe_rejected(error: Any) -> Response:
 
 
 def _http_error(error: HTTPException) -> Response:
+    """Werkzeug's refusals (404, 405, 413, a 429 from the rate limits, whose
+    ``Retry-After`` Flask-Limiter adds) in the one shape."""
     status = error.code or 500
     if status == 413:
         log.warning("request body too large: %s %s from %s (Content-Length %s)",
                     request.method, request.path, request.remote_addr, request.content_length)
     code = _HTTP_CODES.get(status, "http_error")
+    if status == 429:
+        return error_response(code, status, f"Too many requests ({error.description})."
+                              " Wait a moment and try again.")
     return error_response(code, status, error.description or error.name)
 
 

@@ -1,5 +1,7 @@
-"""The webhook receiver's record of refused deliveries: a security event each, and in a
-burst one alert. (Accepted deliveries go to the inbox of ``payments/inbox.py``.)"""
+"""The webhook receiver's record of refused deliveries: counted security events (one row
+per reason and ``BUCKET_SECONDS``, however many arrive: anyone can post to the
+endpoint), and in a burst one alert. (Accepted deliveries go to the inbox of
+``payments/inbox.py``.)"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from simulator.service.adapters.repositories import Repository
 from simulator.service.domain.alerts import SignatureFailureBurst
 
 SIGNATURE_KINDS = "webhook_signature"
+BUCKET_SECONDS = 300
 
 
 class Inbox:
@@ -20,8 +23,7 @@ class Inbox:
     def security_event(self, kind: str, detail: str, remote_addr: str) -> None:
         """Record a refused delivery; many in a short time raise one alert."""
         now = self.clock.timestamp()
-        with self.repo.transaction():
-            self.repo.add_security_event(kind, detail[:500], remote_addr, now)
+        self.repo.count_security_event(kind, detail[:500], remote_addr, now, BUCKET_SECONDS)
         since = now - self.burst.window_seconds
         failures = self.repo.count_security_events(since, SIGNATURE_KINDS)
         if self.burst.is_burst(failures):

@@ -11,24 +11,30 @@ redirect alone proves nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from simulator.service.adapters.errors import ReceiptTampered
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.retry import Allowed, RetryPolicy
 from simulator.service.domain.window import PaymentWindow
+from simulator.service.payments.jobs import record_tampered_receipt
+from simulator.service.web import security_log
 from simulator.service.web.auth import (
+    authenticate,
     check_csrf,
     login_required,
     require_viewer,
     sign_in,
     sign_out,
 )
-from simulator.service.web.errors import Forbidden, InvalidRequest, NotFound
+from simulator.service.web.errors import Forbidden, InvalidRequest, NotFound, WebError
+from simulator.service.web.receipt_links import check_receipt_link, receipt_url
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
 
 bp = Blueprint("pages", __name__)
@@ -58,18 +64,27 @@ def home() -> Response:
 
 @bp.get("/payments/login")
 def login() -> str:
-    users = service_runtime().repo.list_users()
-    return render_template("login.html", users=users, next_url=_safe_next())
+    return render_template("login.html", next_url=safe_next(request.values.get("next")),
+                           email="", error=None)
 
 
 @bp.post("/payments/login")
-def sign_in_as() -> Response:
-    user = service_runtime().repo.get_user(request.form.get("user_id", ""))
+def sign_in_as() -> Response | tuple[str, int]:
+    """E-mail and password; a failure says no more than that (which address exists is
+    nobody's business), is counted against the address and the client (``limits.py``)
+    and recorded as a security event."""
+    email = request.form.get("email", "").strip()[:320]
+    user = authenticate(email, request.form.get("password", "")[:1024])
     if user is None:
-        raise InvalidRequest("Choose one of the listed users.")
+        security_log.record("sign_in_failed", f"for {email or '(no address)'}")
+        page = render_template("login.html", next_url=safe_next(request.form.get("next")),
+                               email=email, error="That e-mail address and password do not"
+                               " match an account.")
+        return page, 401
     sign_in(user.id)
+    security_log.record_with_audit("signed_in", user.id, f"{user.role} {user.id}")
     default = url_for("admin.index") if user.role == "admin" else url_for("pages.winnings")
-    return redirect(_safe_next() or default, 303)
+    return redirect(safe_next(request.form.get("next")) or default, 303)
 
 
 @bp.post("/payments/logout")
@@ -78,10 +93,22 @@ def logout() -> Response:
     return redirect(url_for("pages.login"), 303)
 
 
-def _safe_next() -> str:
-    """Only a path on this site (never ``//host`` or a full URL: no open redirect)."""
-    target = request.values.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else ""
+def safe_next(target: str | None) -> str:
+    """Only a path on this site. Refused: anything that is not a plain absolute path
+    (``//host``, ``/\\host``, a scheme, a control character such as the tab in
+    ``/%09/evil.example/``, which browsers drop to read ``//evil.example/``), checked
+    again once percent-decoded."""
+    if not target or len(target) > 2000:
+        return ""
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith(("//", "/\\")):
+            return ""
+        if "\\" in form or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in form):
+            return ""
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return ""
+    return target
 
 
 # -- my winnings -----------------------------------------------------------------------------
@@ -118,7 +145,7 @@ def winning_row(win: AuctionWin, sessions: Sequence[PaymentSession], order: Orde
         state=state, state_label=label, can_pay=can_pay,
         pay_label="Continue to payment" if usable else f"Pay {win.amount_display}",
         payment_session_id=latest.id if latest else None,
-        receipt_url=url_for("pages.receipt", order_id=order.id) if paid and order else None,
+        receipt_url=receipt_url(order.id, win.buyer_id) if paid and order else None,
     )
 
 
@@ -195,7 +222,10 @@ def checkout_canceled() -> Response:
 @bp.get("/payments/sessions/<payment_session_id>")
 @login_required
 def payment_status(payment_session_id: str) -> str:
-    view = service_runtime().service.status(require_viewer().id, payment_session_id)
+    viewer = require_viewer()
+    view = service_runtime().service.status(viewer.id, payment_session_id)
+    if view.receipt_url and view.order_id:
+        view = replace(view, receipt_url=receipt_url(view.order_id, viewer.id))
     label, message = STATUS_TEXT.get(view.status, (view.status, ""))
     can_retry = (view.status in RETRYABLE and view.attempts_left > 0 and view.seconds_left > 0)
     return render_template(
@@ -215,7 +245,8 @@ def retry(payment_session_id: str) -> Response:
 @bp.get("/payments/receipts/<order_id>.pdf")
 @login_required
 def receipt(order_id: str) -> Response:
-    """The buyer's own receipt, or any receipt for an admin."""
+    """The buyer's own receipt, or any receipt for an admin, through a signed link that
+    expires (``receipt_links.py``); the PDF is checked against its recorded SHA-256."""
     rt = service_runtime()
     viewer = require_viewer()
     order = rt.repo.get_order(order_id)
@@ -223,6 +254,7 @@ def receipt(order_id: str) -> Response:
         raise NotFound(f"No such order: {order_id}")
     if order.buyer_id != viewer.id and not viewer.is_admin:
         raise Forbidden("This receipt belongs to another buyer.")
+    check_receipt_link(order.id, viewer.id)
     pdf = _receipt_bytes(rt, order)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="receipt-{order.id}.pdf"',
@@ -232,8 +264,13 @@ def receipt(order_id: str) -> Response:
 
 def _receipt_bytes(rt: ServiceRuntime, order: Order) -> bytes:
     """A receipt exists once the payment's receipt job has run (right after payment)."""
-    pdf = rt.receipts.load(order.id) if order.status in ("paid", "refunded") else None
+    try:
+        pdf = rt.receipts.load(order.id, order.receipt_sha256) \
+            if order.status in ("paid", "refunded") else None
+    except ReceiptTampered as tampered:
+        record_tampered_receipt(rt.repo, rt.clock, tampered, request.remote_addr or "")
+        raise WebError("receipt_tampered", 500, "This receipt failed its integrity check and"
+                       " was withheld; an administrator has been alerted.") from None
     if not pdf:
         raise NotFound("The receipt is not ready yet.")
     return pdf
-

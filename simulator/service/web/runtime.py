@@ -58,6 +58,8 @@ class ServiceRuntime:
     receipts: ReceiptStore
     webhook_secrets: EndpointSecrets
     clock_offset: ClockOffsetFile | None = None
+    # What ``X-Test-Token`` must carry on the test routes (``adapters/control_token.py``).
+    test_token: str | None = None
 
     @property
     def webhook_endpoint_id(self) -> str | None:

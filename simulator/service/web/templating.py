@@ -31,7 +31,7 @@ def timestamp_text(value: int | float | None) -> str:
     return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _safe_viewer() -> Any:
+def safe_viewer() -> Any:
     """The error page renders even when the viewer cannot be known (a bad token)."""
     try:
         return current_viewer()
@@ -43,7 +43,7 @@ def _globals() -> dict[str, Any]:
     rt = service_runtime()
     return {
         "merchant": rt.config.merchant_name,
-        "viewer": _safe_viewer(),
+        "viewer": safe_viewer(),
         "server_now": rt.clock.timestamp(),
         "stripe_label": "Stripe (test mode)" if rt.config.uses_real_stripe
         else "the local Stripe sandbox",

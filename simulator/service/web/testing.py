@@ -1,6 +1,13 @@
 """Test-only routes under ``/_test``: move the service's clock and run due jobs now, so
 out-of-process tests never sleep. Registered only when ``config.test_mode`` is on;
-otherwise these paths are plain 404s.
+otherwise these paths are plain 404s. Even then they answer only a request carrying the
+service's test token in ``X-Test-Token`` (``adapters/control_token.py``) or a signed-in
+administrator (whose cookie-authenticated POSTs must be JSON, which a cross-site form
+cannot send); anyone else gets 403, counted as a security event.
+
+``/_test/clock/sync`` alone is registered for a service following the sandbox's clock
+(``clock_follower_bp``), test mode or not: the sandbox calls it with the token it was
+given when the service registered.
 
 A service that follows the sandbox's clock (``adapters/sandbox_clock.py``) moves time at
 the sandbox, which moves both in time order and tells this service each step through
@@ -9,24 +16,80 @@ jobs the same way."""
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, Response, jsonify, request
 
+from simulator.service.adapters.control_token import HEADER, clock_sync_token
 from simulator.service.adapters.sandbox_clock import SandboxClockUnavailable, advance_at_sandbox
+from simulator.service.domain.credentials import same_secret
 from simulator.service.scheduler import RECONCILE_PAYMENTS, RECOVER_INBOX
-from simulator.service.web.errors import InvalidRequest, WebError
+from simulator.service.web import security_log
+from simulator.service.web.auth import Viewer, check_api_origin, current_viewer
+from simulator.service.web.errors import Forbidden, InvalidRequest, WebError
 from simulator.service.web.runtime import service_runtime
 
 bp = Blueprint("testing", __name__, url_prefix="/_test")
+clock_follower_bp = Blueprint("clock_follower", __name__, url_prefix="/_test")
 MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 3600
+MAX_OFFSET_SECONDS = 50 * 366 * 24 * 3600  # a sandbox offset beyond 50 years is a mistake
+MAX_CRASH_COUNT = 1000
 UPKEEP_KINDS = (RECONCILE_PAYMENTS, RECOVER_INBOX)
+REFUSED = ("The test routes need the service's test token (X-Test-Token) or a signed-in"
+           " administrator.")
+
+
+@bp.before_request
+def _token_or_admin() -> None:
+    if same_secret(request.headers.get(HEADER), service_runtime().test_token):
+        return
+    viewer = _viewer_or_none()
+    if viewer is not None and viewer.is_admin:
+        check_api_origin()
+        return
+    security_log.count("test_route_refused", f"{request.method} {request.path}")
+    raise Forbidden(REFUSED)
+
+
+def _viewer_or_none() -> Viewer | None:
+    try:
+        return current_viewer()
+    except WebError:
+        return None
+
+
+@clock_follower_bp.before_request
+def _sandbox_token() -> None:
+    """The sandbox's own token (or the full test token)."""
+    token = service_runtime().test_token or ""
+    given = request.headers.get(HEADER)
+    if same_secret(given, clock_sync_token(token)) or same_secret(given, token):
+        return
+    security_log.count("test_route_refused", f"{request.method} {request.path}")
+    raise Forbidden(REFUSED)
+
+
+def _number(raw: object, name: str) -> float:
+    """A finite number (JSON number or its text); booleans and lists are not numbers."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise InvalidRequest(f"{name} must be a number.")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a number.") from None
+    if not math.isfinite(value):
+        raise InvalidRequest(f"{name} must be a finite number.")
+    return value
 
 
 def _seconds() -> int:
     body = request.get_json(silent=True) if request.is_json else None
     raw = body.get("seconds") if isinstance(body, dict) else request.values.get("seconds")
+    if raw is None:
+        raise InvalidRequest("seconds must be a number of seconds.")
     try:
-        seconds = int(float(str(raw)))
-    except ValueError:
+        seconds = int(_number(raw, "seconds"))
+    except InvalidRequest:
         raise InvalidRequest("seconds must be a number of seconds.") from None
     if seconds < 0:
         raise InvalidRequest("The clock only moves forward.")
@@ -73,18 +136,19 @@ def advance_clock() -> Response:
     return jsonify({**_clock_body(), "jobs_run": ran, "steps": steps + 1})
 
 
-@bp.post("/clock/sync")
+@clock_follower_bp.post("/clock/sync")
 def sync_clock() -> Response:
     """The sandbox's clock moved (``simulator/sandbox/timeline.py``): adopt its offset,
     run what is due, and say when this service next has something due."""
     rt = service_runtime()
-    body = request.get_json(silent=True) or {}
-    try:
-        offset = float(body["offset_seconds"])
-    except (KeyError, TypeError, ValueError):
-        raise InvalidRequest("offset_seconds must be a number.") from None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "offset_seconds" not in body:
+        raise InvalidRequest("offset_seconds must be a number.")
+    offset = _number(body["offset_seconds"], "offset_seconds")
+    if abs(offset) > MAX_OFFSET_SECONDS:
+        raise InvalidRequest(f"offset_seconds must be within {MAX_OFFSET_SECONDS} s (50 years).")
     rt.set_clock_offset(offset)
-    ran = rt.service.run_due_jobs()
+    ran = rt.service.run_due_jobs_and_settle()
     return jsonify({**_clock_body(), "jobs_run": ran, "next_due_at": _next_due()})
 
 
@@ -99,11 +163,15 @@ def arm_crash_point() -> Response:
     dies with SIGKILL (``payments/crash_points.py``), for fault tests."""
     from simulator.service.payments.crash_points import CrashPoints
 
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest('Send a JSON object: {"crash_at": POINT, "count": N}.')
     rt = service_runtime()
+    count = _number(body.get("count", 1), "count")
+    if not 1 <= count <= MAX_CRASH_COUNT or count != int(count):
+        raise InvalidRequest(f"count must be a whole number from 1 to {MAX_CRASH_COUNT}.")
     try:
-        count = int(body.get("count", 1))
-        armed = CrashPoints(rt.repo, rt.clock).arm(str(body.get("crash_at")), count)
+        armed = CrashPoints(rt.repo, rt.clock).arm(str(body.get("crash_at")), int(count))
     except (TypeError, ValueError) as error:
         raise InvalidRequest(str(error)) from None
     return jsonify({"armed": armed})

@@ -6,8 +6,9 @@ https://docs.stripe.com/webhooks#handle-duplicate-events):
 1. A body over ``MAX_BODY_BYTES`` is refused with 413 before it is read.
 2. The ``Stripe-Signature`` header is verified before anything is stored: missing,
    malformed, not matching the endpoint's secret, or timestamped more than 300 s away
-   from the service's clock (a replay) → 400. The only writes are a ``security_events``
-   row and a log line.
+   from the service's clock (a replay) → 400; so is a body that is not UTF-8 text. The
+   only writes are a counted ``security_events`` row (one per reason and five minutes,
+   however many are refused) and a log line.
 3. The delivery is stored in the inbox keyed by event id and claimed for processing
    (``payments/inbox.py``). Dedupe is on *processed*: an event whose earlier processing
    committed is answered 200 ``duplicate`` with no further work; one a live worker is
@@ -102,12 +103,13 @@ def receive_stripe_event() -> Response:
     rt = service_runtime()
     try:
         payload = _read_payload()
+        text = _utf8(payload)
         event = verify_event(rt.gateway, payload, request.headers.get("Stripe-Signature"),
                              rt.webhook_secrets)
     except WebhookRejected as rejected:
         return _reject(rt, rejected)
     try:
-        outcome = rt.service.receive_event(event, payload.decode("utf-8"))
+        outcome = rt.service.receive_event(event, text)
     except EventFailed:
         response = jsonify(error_body(
             "handler_failed", "The event could not be processed; it will be retried."))
@@ -126,6 +128,15 @@ def _read_payload() -> bytes:
             f"The payload is larger than {MAX_BODY_BYTES} bytes.",
             413,
         ) from None
+
+
+def _utf8(payload: bytes) -> str:
+    """Stripe sends JSON in UTF-8; anything else is refused before it is verified."""
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookRejected("webhook_payload_invalid",
+                              "The payload is not UTF-8 encoded JSON.") from None
 
 
 def _answer(event: dict[str, Any], status: str) -> Response:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import stat
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from simulator.service.adapters.encryption import DataCipher, new_key
+from simulator.service.adapters.errors import ReceiptExists, ReceiptTampered
 from simulator.service.adapters.receipts import (
     ReceiptData,
     ReceiptStore,
@@ -125,19 +129,89 @@ def test_a_receipt_for_a_paid_win() -> None:
 
 
 # -- the store --------------------------------------------------------------------------------
+CIPHER = DataCipher.ephemeral()
+
+
 def test_the_store_saves_and_loads_by_order_id(tmp_path: Path) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
+    store = ReceiptStore(tmp_path / "receipts", CIPHER)
     pdf = render_receipt(RECEIPT)
 
     path = store.save("ord_1", pdf)
 
-    assert path == str(tmp_path / "receipts" / "ord_1.pdf")
+    assert path == str(tmp_path / "receipts" / "ord_1.pdf.enc")
     assert store.load("ord_1") == pdf and store.exists("ord_1")
+    assert store.load("ord_1", hashlib.sha256(pdf).hexdigest()) == pdf
     assert store.load("ord_2") is None and not store.exists("ord_2")
-    assert [p.name for p in (tmp_path / "receipts").iterdir()] == ["ord_1.pdf"]
+    assert [p.name for p in (tmp_path / "receipts").iterdir()] == ["ord_1.pdf.enc"]
+
+
+def test_a_stored_receipt_is_encrypted_and_owner_only(tmp_path: Path) -> None:
+    store = ReceiptStore(tmp_path / "receipts", CIPHER)
+
+    path = Path(store.save("ord_1", render_receipt(RECEIPT)))
+
+    raw = path.read_bytes()
+    assert b"%PDF" not in raw and b"ada@example.com" not in raw
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert ReceiptStore(tmp_path / "receipts", DataCipher.ephemeral()).exists("ord_1")
+    with pytest.raises(ReceiptTampered, match="cannot be decrypted"):
+        ReceiptStore(tmp_path / "receipts", DataCipher.ephemeral()).load("ord_1")
+
+
+def test_a_receipt_is_written_once(tmp_path: Path) -> None:
+    store = ReceiptStore(tmp_path, CIPHER)
+    store.save("ord_1", b"%PDF-1.4 first")
+
+    with pytest.raises(ReceiptExists, match="never rewritten") as refused:
+        store.save("ord_1", b"%PDF-1.4 second")
+
+    assert refused.value.path == str(tmp_path / "ord_1.pdf.enc")
+    assert store.load("ord_1") == b"%PDF-1.4 first"
+    assert [p.name for p in tmp_path.iterdir()] == ["ord_1.pdf.enc"]  # no leftovers
+
+
+def test_a_receipt_that_is_not_what_was_recorded_is_refused(tmp_path: Path) -> None:
+    store = ReceiptStore(tmp_path, CIPHER)
+    first = store.save("ord_1", b"%PDF-1.4 one")
+    store.save("ord_2", b"%PDF-1.4 two")
+    recorded = hashlib.sha256(b"%PDF-1.4 one").hexdigest()
+
+    Path(store.path_for("ord_2")).replace(first)  # another order's valid receipt swapped in
+
+    with pytest.raises(ReceiptTampered, match="SHA-256 is not the one recorded"):
+        store.load("ord_1", recorded)
+
+
+def test_a_receipt_altered_on_disk_is_refused(tmp_path: Path) -> None:
+    store = ReceiptStore(tmp_path, CIPHER)
+    path = Path(store.save("ord_1", b"%PDF-1.4 one"))
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(ReceiptTampered, match="cannot be decrypted"):
+        store.load("ord_1")
+
+
+def test_a_plain_receipt_from_an_older_version_reads_and_is_encrypted_on_rotation(
+        tmp_path: Path) -> None:
+    (tmp_path / "ord_1.pdf").write_bytes(b"%PDF-1.4 old")
+    old_store = ReceiptStore(tmp_path, CIPHER)
+    assert old_store.load("ord_1") == b"%PDF-1.4 old"
+    with pytest.raises(ReceiptExists):
+        old_store.save("ord_1", b"%PDF-1.4 new")
+
+    rotated = DataCipher([new_key(), *CIPHER.keys])
+    path, sha256 = ReceiptStore(tmp_path, rotated).reencrypt("ord_1", None) or ("", "")
+
+    assert path == str(tmp_path / "ord_1.pdf.enc")
+    assert sha256 == hashlib.sha256(b"%PDF-1.4 old").hexdigest()
+    assert [p.name for p in tmp_path.iterdir()] == ["ord_1.pdf.enc"]
+    assert b"%PDF" not in Path(path).read_bytes()
+    assert ReceiptStore(tmp_path, DataCipher(rotated.keys[:1])).load("ord_1") == b"%PDF-1.4 old"
 
 
 @pytest.mark.parametrize("order_id", ["../secrets", "ord/1", "", "ord 1"])
 def test_the_store_refuses_what_is_not_an_order_id(tmp_path: Path, order_id: str) -> None:
     with pytest.raises(ValueError, match="not an order id"):
-        ReceiptStore(tmp_path).save(order_id, b"%PDF")
+        ReceiptStore(tmp_path, CIPHER).save(order_id, b"%PDF")

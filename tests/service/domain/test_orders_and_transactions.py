@@ -26,7 +26,8 @@ def test_refused_order_transitions(start: str, end: str) -> None:
 
 
 def test_the_receipt_is_attached() -> None:
-    assert order("paid").with_receipt("/r/ord_1.pdf", NOW).receipt_path == "/r/ord_1.pdf"
+    attached = order("paid").with_receipt("/r/ord_1.pdf.enc", "ab" * 32, NOW)
+    assert (attached.receipt_path, attached.receipt_sha256) == ("/r/ord_1.pdf.enc", "ab" * 32)
 
 
 TXN = Transaction("txn_1", "ps_1", "win_1", 64200, 1892, 62308, "usd", "succeeded", "visa",

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from integration_support import ADMIN, ALICE, BOB, Marketplace, RecordingMailer, SandboxControl
+from integration_support import (
+    ADMIN,
+    ALICE,
+    BOB,
+    PASSWORD_HASHES,
+    Marketplace,
+    RecordingMailer,
+    SandboxControl,
+)
 
 from harness.servers import start_sandbox
 from harness.service import service_config, start_service_in_process
@@ -36,6 +44,7 @@ def market(sandbox: SandboxControl, tmp_path: object) -> Iterator[Marketplace]:
     with service.runtime.repo.transaction():
         for user in (ALICE, BOB, ADMIN):
             service.runtime.repo.add_user(user)
+            service.runtime.repo.set_password_hash(user.id, PASSWORD_HASHES[user.id])
     yield Marketplace(sandbox, service, clock, mailer, sleeps)
     service.stop()
     sandbox.clear_faults()

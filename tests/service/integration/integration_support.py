@@ -15,10 +15,12 @@ import stripe
 from harness.servers import RunningServer
 from harness.service import InProcessService, ServiceClient, service_config
 from simulator.common.clock import Clock
+from simulator.service.adapters.control_token import HEADER, read_control_token
 from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
 from simulator.service.adapters.stripe_gateway import StripeGateway
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.credentials import hash_password
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.transaction import Transaction
@@ -29,6 +31,26 @@ SANDBOX_KEY = "sk_test_service_integration"
 ALICE = User("usr_alice", "Alice Buyer", "alice@example.test", "buyer", "tok_alice", "US")
 BOB = User("usr_bob", "Bob Buyer", "bob@example.test", "buyer", "tok_bob", "US")
 ADMIN = User("usr_admin", "Ada Admin", "ada@example.test", "admin", "tok_admin", "US")
+PASSWORDS = {ALICE.id: "alice-correct-horse", BOB.id: "bob-battery-staple",
+             ADMIN.id: "ada-analytical-engine"}
+PASSWORD_HASHES = {user_id: hash_password(password) for user_id, password in PASSWORDS.items()}
+
+
+@dataclass(frozen=True)
+class Account:
+    """What a person types on the login page."""
+
+    email: str
+    password: str
+
+
+def account(user: User) -> Account:
+    return Account(user.email, PASSWORDS[user.id])
+
+
+def control_headers(db_path: str) -> dict[str, str]:
+    """``X-Test-Token`` of the service whose database is ``db_path``."""
+    return {HEADER: read_control_token(db_path) or ""}
 
 
 class SandboxControl:
@@ -133,7 +155,8 @@ class Marketplace:
         return self.service.url
 
     def client(self, user: User | None = None) -> ServiceClient:
-        return ServiceClient(self.url, user.api_token if user else None)
+        return ServiceClient(self.url, user.api_token if user else None,
+                             test_token=self.service.runtime.test_token)
 
     def win(self, lot: int, amount: int, *, buyer: User = ALICE, currency: str = "usd",
             ended_ago: int = 60, title: str | None = None) -> AuctionWin:
@@ -206,7 +229,7 @@ def record_win(db_path: str, sandbox_url: str, lot: int, ended_at: int) -> Aucti
             repo.add_user(ALICE)
     clock = Clock()
     core = PaymentService(repo, StripeGateway(config, clock), clock, config, None,
-                          ReceiptStore(config.receipts_dir))
+                          ReceiptStore(config.receipts_dir, repo.cipher))
     win = AuctionWin(f"win_{lot}", lot, f"Lot number {lot}", "usr_seller", ALICE.id, 64_200,
                      "usd", ended_at)
     core.record_win(win)

@@ -146,7 +146,7 @@ class Stack:
                     if repo.get_user(buyer.id) is None:
                         repo.add_user(buyer)
             core = PaymentService(repo, StripeGateway(config, Clock()), Clock(), config, None,
-                                  ReceiptStore(config.receipts_dir))
+                                  ReceiptStore(config.receipts_dir, repo.cipher))
             wins = []
             for lot in range(first_lot, first_lot + count):
                 buyer = BUYERS[lot % len(BUYERS)]

@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 import requests
-from integration_support import ALICE, Marketplace, RecordingMailer, SandboxControl
+from integration_support import ALICE, Marketplace, RecordingMailer, SandboxControl, control_headers
 
 from harness.service import service_config, start_service_in_process
 from simulator.common.clock import Clock
@@ -112,7 +112,7 @@ def test_reconciliation_records_a_payment_no_webhook_announced(market: Marketpla
 
 def test_the_test_fault_route_refuses_an_unknown_crash_point(market: Marketplace) -> None:
     answer = requests.post(f"{market.url}/_test/faults", json={"crash_at": "nowhere"},
-                           timeout=10)
+                           timeout=10, headers=control_headers(market.service.config.db_path))
     assert answer.status_code == 400
     assert "unknown crash point" in answer.json()["error"]["message"]
     assert market.status(market.start(market.win(64, 9_000, buyer=ALICE))[

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from integration_support import control_headers
 from nothing_lost_support import (
     SETTLE_SECONDS,
     Burst,
@@ -183,7 +184,8 @@ def test_a_second_service_is_refused_and_the_first_keeps_every_webhook(stack: St
 # == a worker killed half-way through an event ====================================================
 def arm_crash(stack: Stack, point: str) -> None:
     answer = requests.post(f"{stack.service_url}/_test/faults",
-                           json={"crash_at": point, "count": 1}, timeout=10)
+                           json={"crash_at": point, "count": 1}, timeout=10,
+                           headers=control_headers(stack.service_db))
     assert answer.status_code == 200, answer.text
     assert answer.json()["armed"][point] == 1
 

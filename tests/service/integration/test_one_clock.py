@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from integration_support import ALICE, SandboxControl, record_win
+from integration_support import ALICE, SandboxControl, control_headers, record_win
 
 from harness.servers import RunningServer
 from harness.service import ServiceClient, start_service_process
@@ -31,7 +31,8 @@ def service(sandbox: SandboxControl, tmp_path: Path) -> Iterator[RunningServer]:
 
 
 def service_now(service: RunningServer) -> int:
-    return int(requests.get(f"{service.url}/_test/clock", timeout=10).json()["now"])
+    return int(requests.get(f"{service.url}/_test/clock", timeout=10,
+                            headers=control_headers(service.db_path)).json()["now"])
 
 
 def test_the_service_follows_the_sandbox_clock(sandbox: SandboxControl,
@@ -39,8 +40,8 @@ def test_the_service_follows_the_sandbox_clock(sandbox: SandboxControl,
     assert service.url in sandbox.control("GET", "/clock").json()["followers"]
     sandbox.advance(2 * HOUR)
     assert abs(service_now(service) - int(sandbox.control("GET", "/clock").json()["now"])) <= 1
-    requests.post(f"{service.url}/_test/clock/advance", json={"seconds": HOUR},
-                  timeout=60).raise_for_status()  # a move asked of the service
+    requests.post(f"{service.url}/_test/clock/advance", json={"seconds": HOUR}, timeout=60,
+                  headers=control_headers(service.db_path)).raise_for_status()  # asked of it
     assert abs(service_now(service) - int(sandbox.control("GET", "/clock").json()["now"])) <= 1
 
 

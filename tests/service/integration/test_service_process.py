@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from integration_support import ALICE, SandboxControl, record_win
+from integration_support import ALICE, SandboxControl, control_headers, record_win
 
 from harness.servers import RunningServer
 from harness.service import ServiceClient, start_service_process
@@ -60,6 +60,7 @@ def test_the_scheduler_closes_the_window_with_nobody_asking(process: RunningServ
             break
         time.sleep(0.2)
     assert buyer.status(started["payment_session_id"]).json()["status"] == "expired"
-    nows = {requests.get(f"{process.url}/_test/clock", timeout=5).json()["now"] // 10
+    nows = {requests.get(f"{process.url}/_test/clock", timeout=5,
+                         headers=control_headers(process.db_path)).json()["now"] // 10
             for _ in range(8)}
     assert len(nows) == 1  # every worker reads the same moved clock

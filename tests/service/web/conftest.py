@@ -17,9 +17,10 @@ from web_support import (
     LOT_17,
     LOT_18,
     NOW,
+    PASSWORD_HASHES,
     WEBHOOK_SECRET,
     FakePaymentService,
-    csrf,
+    sign_in,
 )
 
 from harness.service import service_config
@@ -28,6 +29,7 @@ from simulator.service.adapters.repositories import Repository
 from simulator.service.app import create_app
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.user import User
+from simulator.service.web.runtime import runtime_of
 
 UNREACHABLE_STRIPE = "http://127.0.0.1:9"
 
@@ -50,6 +52,7 @@ def repo(config: ServiceConfig) -> Iterator[Repository]:
     with repository.transaction():
         for user in (ALICE, BOB, ADMIN):
             repository.add_user(user)
+            repository.set_password_hash(user.id, PASSWORD_HASHES[user.id])
         repository.add_win(LOT_17)
         repository.add_win(LOT_18)
     yield repository
@@ -71,6 +74,22 @@ def app(config: ServiceConfig, repo: Repository, service: FakePaymentService) ->
 
 
 @pytest.fixture
+def test_token(app: Flask) -> str:
+    """What the test routes ask for in ``X-Test-Token``."""
+    token = runtime_of(app).test_token
+    assert token
+    return token
+
+
+@pytest.fixture
+def control(app: Flask, test_token: str) -> FlaskClient:
+    """A client of the test routes, carrying the test token."""
+    client = app.test_client()
+    client.environ_base["HTTP_X_TEST_TOKEN"] = test_token
+    return client
+
+
+@pytest.fixture
 def anonymous(app: Flask) -> FlaskClient:
     return app.test_client()
 
@@ -87,13 +106,11 @@ def api_as(app: Flask) -> Callable[[User], FlaskClient]:
 
 @pytest.fixture
 def browser_as(app: Flask) -> Callable[[User], FlaskClient]:
-    """A browser that chose ``user`` on the login page (session cookie + CSRF token)."""
+    """A browser signed in as ``user`` with their password (session cookie + CSRF token)."""
 
     def make(user: User) -> FlaskClient:
         client = app.test_client()
-        client.get("/payments/login")
-        answer = client.post("/payments/login",
-                             data={"user_id": user.id, "csrf_token": csrf(client)})
+        answer = sign_in(client, user)
         assert answer.status_code == 303, answer.text
         return client
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from flask import Flask
 from flask.testing import FlaskClient
 from web_support import (
+    ADMIN,
     ALICE,
+    BOB,
     LOT_17,
     FakePaymentService,
     csrf,
@@ -19,7 +22,9 @@ from simulator.service.adapters.receipts import ReceiptStore
 from simulator.service.adapters.repositories import Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.order import Order
+from simulator.service.domain.user import User
 from simulator.service.payments import PaymentRefused
+from simulator.service.web.receipt_links import receipt_url
 
 
 def winning_row(page: str, lot: int) -> str:
@@ -54,7 +59,7 @@ def test_my_winnings_shows_failed_and_paid_wins(alice: FlaskClient, repo: Reposi
         repo.add_order(Order("ord_17", LOT_17.id, ALICE.id, "paid", 1, 1, None, "r.pdf"))
     paid = winning_row(alice.get("/payments/winnings").text, 17)
     assert 'data-state="paid"' in paid and 'data-testid="pay-button"' not in paid
-    assert 'href="/payments/receipts/ord_17.pdf"' in paid
+    assert 'href="/payments/receipts/ord_17.pdf?sig=' in paid  # a signed link
 
 
 def test_pay_redirects_to_stripe_checkout(alice: FlaskClient,
@@ -127,7 +132,7 @@ def test_a_paid_payment_links_its_receipt(alice: FlaskClient,
     service.view = status_view(payment_session(status="succeeded"), checkout_url=None,
                                receipt_url="/payments/receipts/ord_17.pdf", order_id="ord_17")
     page = alice.get("/payments/sessions/ps_win_17_1").text
-    assert 'href="/payments/receipts/ord_17.pdf"' in page
+    assert 'href="/payments/receipts/ord_17.pdf?sig=' in page
     assert "data-poll-url" not in page
     assert 'data-testid="window-countdown"' not in page  # nothing left to pay
     assert 'data-testid="attempts-left"' not in page
@@ -142,36 +147,46 @@ def test_retry_from_the_status_page_goes_to_the_new_checkout(
 
 
 def _paid_order_with_receipt(repo: Repository, config: ServiceConfig) -> None:
+    pdf = b"%PDF-1.4 receipt"
     with repo.transaction():
         repo.add_payment_session(payment_session(status="succeeded"))
-        path = ReceiptStore(config.receipts_dir).save("ord_17", b"%PDF-1.4 receipt")
-        repo.add_order(Order("ord_17", LOT_17.id, ALICE.id, "paid", 1, 1, None, path))
+        path = ReceiptStore(config.receipts_dir, repo.cipher).save("ord_17", pdf)
+        repo.add_order(Order("ord_17", LOT_17.id, ALICE.id, "paid", 1, 1, None, path,
+                             hashlib.sha256(pdf).hexdigest()))
 
 
-def test_the_buyer_downloads_their_receipt(alice: FlaskClient, repo: Repository,
+def link(app: Flask, user: User, order_id: str = "ord_17") -> str:
+    """The signed link the service's pages give ``user``."""
+    with app.test_request_context():
+        return receipt_url(order_id, user.id)
+
+
+def test_the_buyer_downloads_their_receipt(app: Flask, alice: FlaskClient, repo: Repository,
                                            config: ServiceConfig) -> None:
     _paid_order_with_receipt(repo, config)
-    answer = alice.get("/payments/receipts/ord_17.pdf")
+    answer = alice.get(link(app, ALICE))
     assert answer.status_code == 200
     assert answer.mimetype == "application/pdf"
     assert answer.data == b"%PDF-1.4 receipt"
     assert answer.headers["Content-Disposition"] == 'attachment; filename="receipt-ord_17.pdf"'
 
 
-def test_receipts_are_for_their_buyer_or_an_admin(bob: FlaskClient, admin: FlaskClient,
-                                                  anonymous: FlaskClient, repo: Repository,
+def test_receipts_are_for_their_buyer_or_an_admin(app: Flask, bob: FlaskClient,
+                                                  admin: FlaskClient, anonymous: FlaskClient,
+                                                  repo: Repository,
                                                   config: ServiceConfig) -> None:
     _paid_order_with_receipt(repo, config)
-    assert bob.get("/payments/receipts/ord_17.pdf").status_code == 403
-    assert admin.get("/payments/receipts/ord_17.pdf").status_code == 200
-    assert anonymous.get("/payments/receipts/ord_17.pdf").status_code == 302
-    assert admin.get("/payments/receipts/ord_404.pdf").status_code == 404
+    assert bob.get(link(app, BOB)).status_code == 403
+    assert admin.get(link(app, ADMIN)).status_code == 200
+    assert anonymous.get(link(app, ALICE)).status_code == 302
+    assert admin.get(link(app, ADMIN, "ord_404")).status_code == 404
 
 
-def test_a_receipt_not_made_yet_is_404(alice: FlaskClient, repo: Repository) -> None:
+def test_a_receipt_not_made_yet_is_404(app: Flask, alice: FlaskClient,
+                                       repo: Repository) -> None:
     with repo.transaction():
         repo.add_order(Order("ord_17", LOT_17.id, ALICE.id, "paid", 1, 1))
-    answer = alice.get("/payments/receipts/ord_17.pdf")
+    answer = alice.get(link(app, ALICE))
     assert answer.status_code == 404
     assert "The receipt is not ready yet." in answer.text
 

@@ -63,8 +63,8 @@ def test_a_wrong_secret_or_a_tampered_payload_is_refused(
     assert "No signatures found matching" in forged.json["error"]["message"]
     assert repo.get_webhook_event("evt_forged") is None
     assert service.calls == []
-    kinds = [event["kind"] for event in repo.list_security_events()]
-    assert kinds == ["webhook_signature_invalid", "webhook_signature_invalid"]
+    [event] = repo.list_security_events()  # counted, not a row per refusal
+    assert (event["kind"], event["count"]) == ("webhook_signature_invalid", 2)
 
 
 def test_timestamps_more_than_300_seconds_away_are_refused_as_replays(
@@ -135,3 +135,22 @@ def test_get_is_not_allowed(anonymous: FlaskClient) -> None:
     answer = anonymous.get(URL)
     assert answer.status_code == 405
     assert answer.json["error"]["code"] == "method_not_allowed"
+
+
+def test_a_body_that_is_not_utf8_is_refused_with_a_400(
+        anonymous: FlaskClient, service: FakePaymentService, repo: Repository) -> None:
+    payload = b'{"id": "evt_\xff\xfe", "object": "event"}'
+    for header in (None, "t=1,v1=abc", signature(stripe_event(), timestamp=NOW)):
+        answer = deliver(anonymous, payload, header)
+        assert answer.status_code == 400, answer.text
+        assert answer.json["error"]["code"] in ("invalid_payload", "invalid_signature")
+    assert service.calls == []
+
+
+def test_a_flood_of_unsigned_posts_is_one_counted_row_per_reason(
+        anonymous: FlaskClient, repo: Repository) -> None:
+    for number in range(300):
+        assert deliver(anonymous, stripe_event(f"evt_{number}"), None).status_code == 400
+    [event] = repo.list_security_events()
+    assert (event["kind"], event["count"]) == ("webhook_signature_missing", 300)
+    assert repo.count_security_events(NOW - 300, "webhook_signature") == 300

@@ -9,10 +9,12 @@ from typing import Any
 
 import stripe
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from simulator.common.clock import Clock
 from simulator.service.adapters.repositories import InboxEvent, Repository
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.credentials import hash_password
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.user import User
 from simulator.service.payments import CheckoutStarted, PaymentStatusView
@@ -24,6 +26,11 @@ NOW = 1_750_000_000
 ALICE = User("usr_alice", "Alice Buyer", "alice@example.test", "buyer", "tok_alice", "US")
 BOB = User("usr_bob", "Bob Buyer", "bob@example.test", "buyer", "tok_bob", "GB")
 ADMIN = User("usr_admin", "Ada Admin", "ada@example.test", "admin", "tok_admin", "US")
+# Each person's password, and its hash made once for the whole run (scrypt is slow on
+# purpose: hashing per test would cost seconds).
+PASSWORDS = {ALICE.id: "alice-correct-horse", BOB.id: "bob-battery-staple",
+             ADMIN.id: "ada-analytical-engine"}
+PASSWORD_HASHES = {user_id: hash_password(password) for user_id, password in PASSWORDS.items()}
 LOT_17 = AuctionWin("win_17", 17, "Brass carriage clock", "usr_seller", ALICE.id, 64_200,
                     "usd", NOW - 3600)
 LOT_18 = AuctionWin("win_18", 18, "Oak writing desk", "usr_seller", ALICE.id, 12_000,
@@ -116,6 +123,10 @@ class FakePaymentService:
         self._called("run_due_jobs")
         return self.jobs_run
 
+    def run_due_jobs_and_settle(self) -> int:
+        self._called("run_due_jobs")
+        return self.jobs_run
+
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for called, args in self.calls if called == name]
 
@@ -130,6 +141,17 @@ def stripe_event(event_id: str = "evt_test_1", event_type: str = "checkout.sessi
 def signature(payload: bytes, *, timestamp: int, secret: str = WEBHOOK_SECRET) -> str:
     return stripe.WebhookSignature.generate_signature_header(
         payload.decode(), secret, timestamp=timestamp)
+
+
+def sign_in(client: FlaskClient, user: User, password: str | None = None,
+            next_url: str | None = None) -> TestResponse:
+    """Open the login page and post the user's e-mail address and password."""
+    client.get("/payments/login")
+    form = {"email": user.email, "password": password or PASSWORDS[user.id],
+            "csrf_token": csrf(client)}
+    if next_url is not None:
+        form["next"] = next_url
+    return client.post("/payments/login", data=form)
 
 
 def csrf(client: FlaskClient) -> str:
