@@ -34,9 +34,9 @@ def luhn_check_digit(body: str) -> str:
 
 def every_luhn_number(text: str) -> list[str]:
     """Written apart from the module: every sequence of whole groups of digits (joined
-    by one space or dash) with 13 to 19 digits that passes Luhn."""
+    by one space or dash) with 13 to 19 digits that passes Luhn, not inside a word."""
     found = []
-    for run in re.finditer(r"[0-9]+(?:[ -][0-9]+)*", text):
+    for run in re.finditer(r"(?<![0-9A-Za-z])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z])", text):
         groups = re.split(r"[ -]", run.group())
         for first in range(len(groups)):
             for last in range(first, len(groups)):
