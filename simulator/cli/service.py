@@ -87,6 +87,7 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
         SandboxUnreachable,
         endpoint_at_start,
     )
+    from simulator.service.payments.events import HANDLED_EVENTS
     from simulator.service.app import clock_offset_file
 
     try:
@@ -119,7 +120,7 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     if not config.stripe_webhook_secret:
         clock = Clock(clock_offset_file(config).read if _shared_clock(config) else None)
         try:
-            endpoint, confirmed = endpoint_at_start(config, repo, clock)
+            endpoint, confirmed = endpoint_at_start(config, repo, clock, HANDLED_EVENTS)
         except SandboxUnreachable as error:
             raise CommandError(str(error)) from None
         unconfirmed = "" if confirmed else " (the sandbox is not reachable yet)"

@@ -38,6 +38,7 @@ from simulator.service.adapters.webhook_endpoint import (
 from simulator.service.config import ServiceConfig
 from simulator.service.payments import PaymentService
 from simulator.service.payments.crash_points import CrashPoints
+from simulator.service.payments.events import HANDLED_EVENTS
 from simulator.service.web import (
     admin,
     api,
@@ -99,7 +100,7 @@ def _webhook_endpoint(config: ServiceConfig, repo: Repository,
     stored = stored_endpoint(repo)
     if stored is not None and stored.url == webhook_url(config):
         return stored
-    return ensure_webhook_endpoint(config, repo, clock)
+    return ensure_webhook_endpoint(config, repo, clock, HANDLED_EVENTS)
 
 
 def _has_test_routes(config: ServiceConfig) -> bool:

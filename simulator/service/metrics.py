@@ -66,6 +66,7 @@ RECEIPT_LATENCY = (
     "SELECT MIN(a.at) - t.created_at FROM audit_log a JOIN orders o ON o.id = a.subject_id"
     " JOIN transactions t ON t.id = o.transaction_id"
     " WHERE a.action = 'order.receipt_attached' GROUP BY o.id")
+DISPUTES = "SELECT status, COUNT(*), COALESCE(SUM(amount), 0) FROM disputes GROUP BY status"
 JOBS = ("SELECT kind, CASE done WHEN 0 THEN 'pending' WHEN 2 THEN 'dead' ELSE 'done' END,"
         " COUNT(*) FROM jobs GROUP BY 1, 2")
 ALERTS = ("SELECT kind, severity, acknowledged, COUNT(*) FROM alerts GROUP BY 1, 2, 3")
@@ -138,7 +139,11 @@ class PaymentMetrics(Collector):
                                      " decline or failure code.", labels=["reason"])
         for reason, count in self._rows(FAILURES_BY_REASON):
             failed.add_metric([str(reason)], count)
-        return [succeeded, revenue, failed]
+        disputes = GaugeMetricFamily(f"{PREFIX}_disputes", "Disputed payments, by Stripe's"
+                                     " dispute status.", labels=["status"])
+        for status, count, _amount in self._rows(DISPUTES):
+            disputes.add_metric([str(status)], count)
+        return [succeeded, revenue, failed, disputes]
 
     def _three_d_secure(self) -> Iterable[Metric]:
         """Requested: checkouts over the 3-D Secure threshold (the service asks Checkout

@@ -50,7 +50,8 @@ def test_resource_groups() -> None:
 def test_a_literal_segment_is_not_mistaken_for_an_id(sandbox_app: Flask) -> None:
     adapter = sandbox_app.url_map.bind("localhost")
     assert routes(adapter, Operation("/v1/customers/{customer}", "GET"))
-    assert not routes(adapter, Operation("/v1/customers/search", "GET"))
+    assert routes(adapter, Operation("/v1/customers/search", "GET"))  # its own route
+    assert not routes(adapter, Operation("/v1/customers/lookup", "GET"))  # not {customer}
     assert not routes(adapter, Operation("/v1/customers/{customer}", "PUT"))
 
 

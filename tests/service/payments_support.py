@@ -139,7 +139,8 @@ class FakeStripe:
             risk_level=card.get("risk_level"), risk_score=card.get("risk_score"),
             fee=fee, net=intent.amount - fee if fee is not None else None,
             failure_code=error.get("code"), decline_code=error.get("decline_code"),
-            failure_message=error.get("message"))
+            failure_message=error.get("message"),
+            payment_session_id=intent.metadata.get("payment_session_id"))
 
     # -- what a buyer does on the Checkout page ---------------------------------------------
     def pay(self, session_id: str, card: str = "visa") -> list[dict[str, Any]]:

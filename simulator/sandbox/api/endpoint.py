@@ -39,6 +39,18 @@ class ListResult:
     has_more: bool
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search returns; rendered as Stripe's ``search_result`` object
+    (https://docs.stripe.com/api/pagination/search)."""
+
+    url: str
+    items: list[StripeObject]
+    has_more: bool
+    next_page: str | None
+    total_count: int
+
+
 Operation = Callable[..., Any]
 
 
@@ -181,9 +193,29 @@ def render_result(ctx: Ctx, result: Any, expand: list[list[str]]) -> dict[str, A
             item_paths.append(path[1:])
         data = [render(ctx, item, item_paths) for item in result.items]
         return list_object(result.url, data, result.has_more)
+    if isinstance(result, SearchResult):
+        return _search_result(ctx, result, expand)
     if isinstance(result, dict):
         return result
     raise TypeError(f"cannot render {type(result).__name__}")
+
+
+def _search_result(ctx: Ctx, result: SearchResult, expand: list[list[str]]) -> dict[str, Any]:
+    """Items expand as ``data.<field>``; ``total_count`` appears only when expanded."""
+    for path in expand:
+        if path != ["total_count"] and (path[0] != "data" or len(path) < 2):
+            name = ".".join(path)
+            raise InvalidRequestError(
+                f"This property cannot be expanded ({name}). You may want to try expanding"
+                f" 'data.{name}' instead.", param="expand")
+    item_paths = [path[1:] for path in expand if path[0] == "data"]
+    body: dict[str, Any] = {
+        "object": "search_result", "url": result.url, "has_more": result.has_more,
+        "data": [render(ctx, item, item_paths) for item in result.items],
+        "next_page": result.next_page}
+    if ["total_count"] in expand:
+        body["total_count"] = result.total_count
+    return body
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:

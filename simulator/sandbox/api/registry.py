@@ -13,11 +13,13 @@ def blueprints() -> list[Blueprint]:
         events,
         payment_pages,
         payments,
+        search,
         sources,
         test_clocks,
     )
 
     return [
+        search.bp,
         customers.bp,
         catalog.bp,
         payments.bp,

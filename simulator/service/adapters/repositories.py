@@ -158,6 +158,10 @@ TABLES: dict[str, tuple[dict[str, Any], str]] = {
                      "body": str, "receipt_order_id": str, "status": str, "attempts": int,
                      "last_error": str, "created_at": int, "sent_at": int, "to_index": str},
                     "id"),
+    # Chargebacks on our payments (``adapters/disputes.py``), Stripe's latest word on each.
+    "disputes": ({"id": str, "transaction_id": str, "charge_id": str, "amount": int,
+                  "currency": str, "reason": str, "status": str, "evidence_due_by": int,
+                  "opened_at": int, "updated_at": int}, "id"),
     # Request latencies for /metrics (``web/metrics.py``): one row per histogram bucket.
     "latency_buckets": ({"id": int, "metric": str, "label": str, "le": str,
                          "count": int, "total": float}, "id"),
@@ -179,6 +183,7 @@ FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "payment_sessions": [("win_id", "wins", "id")],
     "transactions": [("payment_session_id", "payment_sessions", "id")],
     "orders": [("win_id", "wins", "id")],
+    "disputes": [("transaction_id", "transactions", "id")],
 }
 UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "users": [["api_token"]],
@@ -200,6 +205,7 @@ INDEXES: dict[str, list[list[str]]] = {
     "webhook_inbox": [["status"]],
     "alerts": [["kind", "at"]],
     "mail_outbox": [["status"], ["to_index"]],
+    "disputes": [["transaction_id"], ["status"]],
 }
 # Encrypted at rest: contact details and the texts that may carry them.
 ENCRYPTED: dict[str, tuple[str, ...]] = {

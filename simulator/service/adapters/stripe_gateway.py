@@ -86,6 +86,8 @@ class PaymentDetails:
     failure_code: str | None
     decline_code: str | None
     failure_message: str | None
+    # Ours when set: the metadata the service puts on every PaymentIntent it starts.
+    payment_session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -406,4 +408,5 @@ def _payment_details(intent: dict[str, Any]) -> PaymentDetails:
         failure_code=error.get("code") or charge.get("failure_code"),
         decline_code=error.get("decline_code") or _failed_charge_reason(charge),
         failure_message=error.get("message") or charge.get("failure_message"),
+        payment_session_id=(intent.get("metadata") or {}).get("payment_session_id"),
     )

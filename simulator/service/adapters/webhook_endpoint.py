@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,16 +36,6 @@ log = logging.getLogger("simulator.service.webhook_endpoint")
 STATE_KEY = "webhook_endpoint"
 ENDPOINT_MARKER = {"registered_by": "stripe-sim service"}
 WEBHOOK_PATH = "/payments/webhooks/stripe"
-# The events PaymentService.handle_event acts on; the endpoint subscribes to these only.
-HANDLED_EVENTS = (
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "checkout.session.expired",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "charge.refunded",
-)
 
 
 @dataclass(frozen=True)
@@ -83,20 +74,21 @@ def save_endpoint(repo: Repository, clock: Clock, endpoint: WebhookEndpoint) -> 
         repo.set_state(STATE_KEY, endpoint.to_state(), clock.timestamp())
 
 
-def ensure_webhook_endpoint(config: ServiceConfig, repo: Repository,
-                            clock: Clock) -> WebhookEndpoint:
-    """This service's endpoint at the sandbox: the stored one while the sandbox still
-    has it (its events brought up to date, its secrets re-read), else one an earlier run
-    registered for this URL, else a new one. The result is stored."""
+def ensure_webhook_endpoint(config: ServiceConfig, repo: Repository, clock: Clock,
+                            events: Sequence[str]) -> WebhookEndpoint:
+    """This service's endpoint at the sandbox, subscribed to ``events`` (the types the
+    payments layer has a handler for): the stored one while the sandbox still has it (its
+    events brought up to date, its secrets re-read), else one an earlier run registered
+    for this URL, else a new one. The result is stored."""
     if config.uses_real_stripe:
         raise RuntimeError("against real Stripe set STRIPE_WEBHOOK_SECRET instead")
     client = stripe_client(config)
     url = webhook_url(config)
     stored = stored_endpoint(repo)
     endpoint = None
-    if stored is not None and stored.url == url and _still_there(client, stored.id):
+    if stored is not None and stored.url == url and _still_there(client, stored.id, events):
         endpoint = read_secrets(config, stored.id, url) or stored
-    endpoint = endpoint or _adopt(client, config, url) or register_webhook_endpoint(config)
+    endpoint = endpoint or _adopt(client, config, url) or register_webhook_endpoint(config, events)
     save_endpoint(repo, clock, endpoint)
     return endpoint
 
@@ -105,14 +97,14 @@ class SandboxUnreachable(RuntimeError):
     """The sandbox cannot be reached and no endpoint of this service is stored."""
 
 
-def endpoint_at_start(config: ServiceConfig, repo: Repository,
-                      clock: Clock) -> tuple[WebhookEndpoint, bool]:
+def endpoint_at_start(config: ServiceConfig, repo: Repository, clock: Clock,
+                      events: Sequence[str]) -> tuple[WebhookEndpoint, bool]:
     """The endpoint to start with and whether the sandbox confirmed it. A sandbox that is
     down (rebooted after the service, say) still has the stored endpoint in its own
     database: the service starts with it and the secrets it knows, and re-reads them when
     a delivery does not verify."""
     try:
-        return ensure_webhook_endpoint(config, repo, clock), True
+        return ensure_webhook_endpoint(config, repo, clock, events), True
     except (stripe.APIConnectionError, requests.ConnectionError) as error:
         stored = stored_endpoint(repo)
         if stored is None or stored.url != webhook_url(config):
@@ -124,14 +116,15 @@ def endpoint_at_start(config: ServiceConfig, repo: Repository,
         return stored, False
 
 
-def _still_there(client: stripe.StripeClient, endpoint_id: str) -> bool:
+def _still_there(client: stripe.StripeClient, endpoint_id: str,
+                 events: Sequence[str]) -> bool:
     """Whether the sandbox still has the endpoint; its events are brought up to date."""
     try:
         found = client.v1.webhook_endpoints.retrieve(endpoint_id)
     except stripe.InvalidRequestError:
         return False  # the sandbox was reset or its data removed
-    if sorted(found.enabled_events) != sorted(HANDLED_EVENTS) or found.status != "enabled":
-        params: Any = {"enabled_events": list(HANDLED_EVENTS), "disabled": False}
+    if sorted(found.enabled_events) != sorted(events) or found.status != "enabled":
+        params: Any = {"enabled_events": list(events), "disabled": False}
         client.v1.webhook_endpoints.update(endpoint_id, params=params)
     return True
 
@@ -168,11 +161,11 @@ def read_secrets(config: ServiceConfig, endpoint_id: str, url: str) -> WebhookEn
     return WebhookEndpoint(endpoint_id, url, live) if live else None
 
 
-def register_webhook_endpoint(config: ServiceConfig) -> WebhookEndpoint:
-    """A new endpoint for this service's URL."""
+def register_webhook_endpoint(config: ServiceConfig, events: Sequence[str]) -> WebhookEndpoint:
+    """A new endpoint for this service's URL, subscribed to ``events``."""
     client = stripe_client(config)
     url = webhook_url(config)
-    params: Any = {"url": url, "enabled_events": list(HANDLED_EVENTS),
+    params: Any = {"url": url, "enabled_events": list(events),
                    "description": "Payment service (story 12.1)", "metadata": ENDPOINT_MARKER}
     created = client.v1.webhook_endpoints.create(params=params)
     log.info("registered webhook endpoint %s for %s", created.id, url)

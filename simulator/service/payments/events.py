@@ -13,6 +13,7 @@ from typing import Any
 from simulator.service.domain.audit import STRIPE
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.payments.context import PaymentContext, log
+from simulator.service.payments.disputes import DISPUTE_EVENTS, record_dispute
 from simulator.service.payments.outcomes import (
     expiry_code,
     mark_expired,
@@ -112,6 +113,10 @@ def _on_charge_refunded(ctx: PaymentContext, charge: Mapping[str, Any]) -> None:
     record_refund(ctx, txn, int(charge.get("amount_refunded") or 0))
 
 
+def _on_dispute(ctx: PaymentContext, dispute: Mapping[str, Any]) -> None:
+    record_dispute(ctx, dispute)
+
+
 EVENT_HANDLERS: dict[str, EventHandler] = {
     "checkout.session.completed": _on_checkout_completed,
     "checkout.session.async_payment_succeeded": _on_async_payment_succeeded,
@@ -120,7 +125,11 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "payment_intent.succeeded": _on_payment_intent_succeeded,
     "payment_intent.payment_failed": _on_payment_intent_failed,
     "charge.refunded": _on_charge_refunded,
+    **{event_type: _on_dispute for event_type in DISPUTE_EVENTS},
 }
+# What the service's webhook endpoint subscribes to: derived, so a new handler is also a
+# new subscription and the two can never drift apart.
+HANDLED_EVENTS: tuple[str, ...] = tuple(EVENT_HANDLERS)
 
 
 def _session_of(ctx: PaymentContext, stripe_object: Mapping[str, Any]) -> PaymentSession | None:
