@@ -32,6 +32,7 @@ HANDLERS: dict[str, JobHandler] = {}
 # Every module that defines a ``@job_handler``; a new job kind's module is added here.
 JOB_MODULES = (
     "simulator.sandbox.resources.checkout_session",
+    "simulator.sandbox.resources.dispute",
     "simulator.sandbox.resources.refund",
     "simulator.sandbox.resources.test_clock",
 )

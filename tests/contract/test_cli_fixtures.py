@@ -28,13 +28,9 @@ if not FOLDER.is_dir():
 IN_SCOPE = ("checkout.session.", "payment_intent.", "charge.", "customer.",
             "payment_method.", "product.", "price.")
 OUT_OF_SCOPE = ("customer.subscription.", "customer.discount.")
-_DISPUTES = "needs disputes (pm_card_createDispute, /v1/disputes): a later increment"
 _ASYNC = "needs asynchronous payment methods (sepa_debit): a later increment"
 # In-scope fixtures that need what the sandbox does not have yet, and what that is.
 LATER: dict[str, str] = {
-    "charge.dispute.created": _DISPUTES,
-    "charge.dispute.updated": _DISPUTES,
-    "charge.dispute.closed": _DISPUTES,
     "checkout.session.async_payment_succeeded": _ASYNC,
     "checkout.session.async_payment_failed": _ASYNC,
     "payment_intent.processing": _ASYNC,

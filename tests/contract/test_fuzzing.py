@@ -69,8 +69,10 @@ def seed(api: FlaskClient) -> dict[str, str]:
     session = post("/v1/checkout/sessions", mode="payment", success_url="http://shop.test/ok",
                    cancel_url="http://shop.test/no", **{"line_items[0][price]": price["id"],
                                                         "line_items[0][quantity]": "1"})
+    post("/v1/payment_intents", amount="64200", currency="usd",
+         payment_method="pm_card_createDispute", confirm="true")  # opens a dispute
     newest = {name: api.get(f"/v1/{name}?limit=1").json["data"][0]["id"]  # type: ignore[index]
-              for name in ("events", "balance_transactions")}
+              for name in ("events", "balance_transactions", "disputes")}
     return {
         "customer": customer["id"], "product": product["id"], "price": price["id"],
         "intent": intent["id"], "charge": intent["latest_charge"], "session": session["id"],
@@ -82,6 +84,7 @@ def seed(api: FlaskClient) -> dict[str, str]:
         "webhook_endpoint": post("/v1/webhook_endpoints", url="http://127.0.0.1:9/hook",
                                  **{"enabled_events[]": "*"})["id"],
         "event": newest["events"], "balance_transaction": newest["balance_transactions"],
+        "dispute": newest["disputes"],
     }
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from simulator.sandbox.params import ZERO_DECIMAL_CURRENCIES
 from simulator.sandbox.resources.base import Ctx, StripeObject, register, save
 
-Type = Literal["charge", "refund", "refund_failure"]
+Type = Literal["charge", "refund", "refund_failure", "adjustment"]
 AVAILABLE_AFTER_SECONDS = 2 * 24 * 3600
 FEE_BASIS_POINTS = 290
 INTERNATIONAL_BASIS_POINTS = 150
@@ -41,6 +41,7 @@ class BalanceTransaction(StripeObject):
     fee: int = 0
     fee_details: list[dict[str, Any]] = field(default_factory=list)
     description: str | None = None
+    reporting_category: str | None = None  # when it is not the type ("dispute", ...)
 
     def index(self) -> dict[str, str | None]:
         # The ``charge`` column holds the source (a charge or a refund) for ``source=``.
@@ -67,7 +68,7 @@ class BalanceTransaction(StripeObject):
             "fee": self.fee,
             "fee_details": [dict(detail) for detail in self.fee_details],
             "net": self.net,
-            "reporting_category": self.type,
+            "reporting_category": self.reporting_category or self.type,
             "source": self.source,
             "status": self.status(ctx),
             "type": self.type,
@@ -130,6 +131,33 @@ def record_refund(
         source=refund_id,
         available_on=ctx.now,
         description="REFUND FAILURE" if failed else "REFUND FOR CHARGE",
+    )
+    save(ctx, transaction)
+    return transaction
+
+
+DISPUTE_FEE = 1500  # https://stripe.com/pricing: $15.00 per dispute
+
+
+def record_dispute_funds(ctx: Ctx, *, dispute_id: str, amount: int, currency: str,
+                         reinstated: bool = False) -> BalanceTransaction:
+    """A chargeback withdraws the disputed amount and the dispute fee at once; a won
+    dispute reinstates the amount (the fee stays, as on Stripe's US pricing)."""
+    fee = 0 if reinstated or currency in ZERO_DECIMAL_CURRENCIES else DISPUTE_FEE
+    transaction = BalanceTransaction(
+        id=ctx.ids.new("txn"),
+        created=ctx.now,
+        amount=amount if reinstated else -amount,
+        currency=currency,
+        type="adjustment",
+        source=dispute_id,
+        available_on=ctx.now,
+        fee=fee,
+        fee_details=[{"amount": fee, "application": None, "currency": currency,
+                      "description": "Dispute fee", "type": "stripe_fee"}] if fee else [],
+        description=("Chargeback reversal for " if reinstated else "Chargeback withdrawal for ")
+        + dispute_id,
+        reporting_category="dispute_reversal" if reinstated else "dispute",
     )
     save(ctx, transaction)
     return transaction

@@ -76,6 +76,7 @@ class Charge(StripeObject):
     metadata: dict[str, str] = field(default_factory=dict)
     refund_ids: list[str] = field(default_factory=list)
     source: dict[str, Any] | None = None  # the card, for charges made with a source
+    disputed: bool = False  # set when a dispute test card's dispute opens (dispute.py)
 
     def index(self) -> dict[str, str | None]:
         return {"customer": self.customer, "payment_intent": self.payment_intent}
@@ -132,7 +133,7 @@ class Charge(StripeObject):
             "currency": self.currency,
             "customer": self.customer,
             "description": self.description,
-            "disputed": False,
+            "disputed": self.disputed,
             "failure_balance_transaction": None,
             "failure_code": self.failure_code,
             "failure_message": self.failure_message,

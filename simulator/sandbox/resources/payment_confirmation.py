@@ -22,6 +22,7 @@ from simulator.sandbox import cards
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import charge as charges
+from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.base import Ctx, previous_attributes, save
 from simulator.sandbox.resources.payment_method import (
     CONSUMED_MESSAGE,
@@ -248,6 +249,7 @@ def _record_authorization(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod,
     save(ctx, charge)
     ctx.emit("charge.succeeded", charge)
     ctx.emit("payment_intent.succeeded", pi)
+    disputes.open_dispute(ctx, charge)
 
 
 def _keep_payment_method(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod) -> None:

@@ -23,6 +23,7 @@ from simulator.sandbox import versions
 from simulator.sandbox.errors import InvalidRequestError, parameter_unknown
 from simulator.sandbox.params import Params, apply_metadata, invalid_enum
 from simulator.sandbox.resources import charge as charges
+from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import (
     Ctx,
@@ -506,6 +507,7 @@ def capture_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentInten
     save(ctx, pi)
     ctx.emit("charge.captured", charge, previous_attributes(before, charge.serialize(ctx)))
     ctx.emit("payment_intent.succeeded", pi)
+    disputes.open_dispute(ctx, charge)
     return pi
 
 

@@ -15,6 +15,7 @@ from simulator.sandbox import cards
 from simulator.sandbox.errors import CardError, InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources import charge as charges
+from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
 from simulator.sandbox.resources.card import Card, customer_card
 from simulator.sandbox.resources.common import read_shipping
@@ -119,6 +120,8 @@ def create_charge(ctx: Ctx, params: Params) -> charges.Charge:
         charges.capture(ctx, charge, amount)
     save(ctx, charge)
     ctx.emit("charge.succeeded", charge)
+    if charge.captured:
+        disputes.open_dispute(ctx, charge)
     return charge
 
 
@@ -149,4 +152,5 @@ def capture_charge(ctx: Ctx, charge_id: str, params: Params) -> charges.Charge:
     charges.capture(ctx, charge, amount)
     save(ctx, charge)
     ctx.emit("charge.captured", charge, previous_attributes(before, charge.serialize(ctx)))
+    disputes.open_dispute(ctx, charge)
     return charge
