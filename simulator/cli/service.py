@@ -87,8 +87,8 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
         SandboxUnreachable,
         endpoint_at_start,
     )
-    from simulator.service.payments.events import HANDLED_EVENTS
     from simulator.service.app import clock_offset_file
+    from simulator.service.payments.events import HANDLED_EVENTS
 
     try:
         repo = Repository(config.db_path, cipher=DataCipher.from_config(config))
