@@ -5,7 +5,7 @@ follows (https://docs.stripe.com/testing#disputes)."""
 
 from __future__ import annotations
 
-from integration_support import Marketplace
+from integration_support import Marketplace, eventually
 
 from simulator.service.adapters.disputes import DisputeRecords
 
@@ -18,7 +18,9 @@ def test_a_disputed_payment_is_recorded_alerted_and_followed_to_its_end(
     assert outcome["status"] == "paid"
 
     [txn] = market.transactions(win)
-    [dispute] = DisputeRecords(market.repo).for_transaction(txn.id)
+    records = DisputeRecords(market.repo)
+    assert eventually(lambda: len(records.for_transaction(txn.id)) == 1, market.sandbox.drain)
+    [dispute] = records.for_transaction(txn.id)
     assert (dispute.status, dispute.reason, dispute.amount) == (
         "needs_response", "fraudulent", 64_200)
     [alert] = [a for a in market.repo.list_alerts() if a.kind == "dispute_opened"]
@@ -30,9 +32,10 @@ def test_a_disputed_payment_is_recorded_alerted_and_followed_to_its_end(
     market.sandbox.sdk.v1.disputes.update(
         dispute.id, params={"evidence": {"uncategorized_text": "losing_evidence"}})
     market.sandbox.control("POST", "/jobs/run").raise_for_status()
-    market.sandbox.drain()
+    assert eventually(lambda: records.for_transaction(txn.id)[0].status == "lost",
+                      market.sandbox.drain)
 
-    [closed] = DisputeRecords(market.repo).for_transaction(txn.id)
+    [closed] = records.for_transaction(txn.id)
     assert closed.status == "lost" and not closed.is_open
     assert [e.action for e in market.repo.audit_for("dispute", dispute.id)] == [
         "dispute.opened", "dispute.under_review", "dispute.lost"]
