@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.bench.mail_sink import MailSink
+from simulator.cli.mail_catcher import MailCatcher
 from simulator.cli.health import SANDBOX_HEALTH, SERVICE_HEALTH, wait_healthy
 
 SERVICE_KEY = "sk_test_load_payment_service"
@@ -145,11 +145,11 @@ def _wait(server: RunningServer, health_path: str) -> None:
 
 @dataclass
 class Stack:
-    """The sandbox, the service in front of it, and an SMTP sink for its mail."""
+    """The sandbox, the service in front of it, and a mail catcher for its mail."""
 
     sandbox: RunningServer
     service: ServiceProcess
-    mail: MailSink
+    mail: MailCatcher
 
     def stop(self) -> None:
         """Both servers told at once, then waited for (each takes a moment to drain)."""
@@ -163,7 +163,7 @@ class Stack:
 def start_stack(workdir: Path, *, workers: int = 2, threads: int = 4) -> Stack:
     """Everything a load run needs, each server with ``workers`` x ``threads``; if a
     part fails to start, the parts already running are stopped."""
-    mail = MailSink().start()
+    mail = MailCatcher().start()  # counts the receipts, keeps nothing
     try:
         sandbox = start_sandbox(workdir / "sandbox", workers=workers, threads=threads)
     except BaseException:

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
                        stack.service.auction_token)
         status = _load_and_check(args, budgets, workdir, *targets)
         if stack is not None:
-            print(f"mails received by the SMTP sink: {stack.mail.messages:,}")
+            print(f"mails received by the mail catcher: {stack.mail.messages:,}")
         return status
     finally:
         if stack is not None:
@@ -173,7 +173,7 @@ def _start_servers(workdir: Path) -> Stack:
     except ServerFailed as failed:
         raise CommandError(f"a server failed to start: {failed.reason}") from None
     print(f"sandbox {stack.sandbox.url}, payment service {stack.service.url} (gunicorn,"
-          f" 2 workers x 4 threads each, test mode), SMTP sink on port {stack.mail.port};"
+          f" 2 workers x 4 threads each, test mode), mail catcher on port {stack.mail.port};"
           f" files in {workdir}", flush=True)
     return stack
 

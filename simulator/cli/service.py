@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import secrets
 import sys
 from typing import Any
 
@@ -82,6 +81,7 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
     worker; and the webhook endpoint made sure of (reused across restarts)."""
     from simulator.common.clock import Clock
     from simulator.service.adapters.encryption import DataCipher, DataKeyError
+    from simulator.service.adapters.local_secrets import session_secret
     from simulator.service.adapters.repositories import Repository
     from simulator.service.adapters.webhook_endpoint import (
         SandboxUnreachable,
@@ -115,8 +115,8 @@ def prepare(config: ServiceConfig, *, seed_demo: bool = False) -> ServiceConfig:
             print(f"Clock: following the sandbox's at {config.stripe_api_base}", flush=True)
     if seed_demo:
         _seed(repo, config)
-    config = dataclasses.replace(config, session_secret=config.session_secret
-                                 or secrets.token_hex(32))
+    # One key for every worker, kept beside the database: sign-ins survive a restart.
+    config = dataclasses.replace(config, session_secret=session_secret(config))
     if not config.stripe_webhook_secret:
         clock = Clock(clock_offset_file(config).read if _shared_clock(config) else None)
         try:

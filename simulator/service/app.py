@@ -12,7 +12,6 @@ once and reused across restarts (``adapters/webhook_endpoint.py``).
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from flask import Flask
 from simulator.common.clock import Clock
 from simulator.service.adapters.control_token import control_token
 from simulator.service.adapters.encryption import DataCipher
+from simulator.service.adapters.local_secrets import session_secret
 from simulator.service.adapters.log_masking import install_log_masking
 from simulator.service.adapters.mail import Mailer, MailSender
 from simulator.service.adapters.receipts import ReceiptStore
@@ -113,7 +113,7 @@ def _flask_app(config: ServiceConfig) -> Flask:
     app = Flask(__name__, static_folder=str(WEB_DIR / "static"),
                 static_url_path="/payments/static", template_folder=str(WEB_DIR / "templates"))
     app.config.update(
-        SECRET_KEY=config.session_secret or secrets.token_hex(32),
+        SECRET_KEY=session_secret(config),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         SESSION_COOKIE_NAME="payments_session",
         SESSION_COOKIE_SAMESITE="Lax",

@@ -15,6 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
+from simulator.service.adapters.local_secrets import owner_only_secret
 from simulator.service.config import ServiceConfig
 
 HEADER = "X-Test-Token"
@@ -43,19 +44,7 @@ def control_token(config: ServiceConfig) -> str:
         return config.test_token
     if config.db_path == ":memory:":
         return secrets.token_urlsafe(32)
-    path = token_path(config.db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        existing = path.read_text().strip()
-        if existing:
-            return existing
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600)
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w") as file:
-        file.write(token)
-    return token
+    return owner_only_secret(token_path(config.db_path))
 
 
 def clock_sync_token(token: str) -> str:

@@ -80,8 +80,19 @@ class QueuedMail:
     subject: str
     text: str
     receipt_order_id: str | None
-    status: str
+    status: str  # pending (queued, or waiting to be tried again), sent, failed (for good)
     attempts: int
+    last_error: str | None = None
+    created_at: int | None = None
+    sent_at: int | None = None
+
+    @property
+    def delivery(self) -> str:
+        """What an admin reads: queued, retrying (a failed try, another coming), sent or
+        failed."""
+        if self.status == "pending":
+            return "retrying" if self.attempts else "queued"
+        return self.status
 
 
 @dataclass(frozen=True)
@@ -225,6 +236,8 @@ BLIND_INDEXES: dict[str, tuple[str, str]] = {
     "mail_outbox": ("to_addr", "to_index"),
 }
 AUDIT_HEAD = "audit_head"
+MAIL_COLUMNS = ("id, to_addr AS 'to', subject, body AS text, receipt_order_id, status, attempts,"
+                " last_error, created_at, sent_at")
 # Set once the stored data is in this version's shape (encrypted, audit chained).
 DATA_AT_REST, DATA_AT_REST_VERSION = "data_at_rest", 1
 USER_FIELDS = tuple(f.name for f in fields(User))
@@ -964,12 +977,12 @@ class Repository(Store):
 
     def _queued_mail(self, row: sqlite3.Row) -> QueuedMail:
         return QueuedMail(**{**dict(row), "to": self.cipher.decrypt(row["to"]),
-                             "text": self.cipher.decrypt(row["text"])})
+                             "text": self.cipher.decrypt(row["text"]),
+                             "last_error": self.cipher.decrypt(row["last_error"])})
 
     def get_mail(self, mail_id: int) -> QueuedMail | None:
         row = self._one(
-            "SELECT id, to_addr AS 'to', subject, body AS text, receipt_order_id, status,"
-            " attempts FROM mail_outbox WHERE id = ?", mail_id)
+            f"SELECT {MAIL_COLUMNS} FROM mail_outbox WHERE id = ?", mail_id)
         return self._queued_mail(row) if row else None
 
     def mail_to(self, address: str) -> list[dict[str, Any]]:
@@ -995,8 +1008,8 @@ class Repository(Store):
     def list_mail(self, status: str | None = None, limit: int = 200) -> list[QueuedMail]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
         rows = self._all_rows(
-            "SELECT id, to_addr AS 'to', subject, body AS text, receipt_order_id, status,"
-            f" attempts FROM mail_outbox {where} ORDER BY id DESC LIMIT ?", *params, limit)
+            f"SELECT {MAIL_COLUMNS} FROM mail_outbox {where} ORDER BY id DESC LIMIT ?",
+            *params, limit)
         return [self._queued_mail(row) for row in rows]
 
     # -- sign-in credentials (``domain/credentials.py``) and counted security events -------

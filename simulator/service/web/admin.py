@@ -356,15 +356,45 @@ def security() -> str:
 
 @bp.get("/mail")
 def mail() -> str:
-    columns = [Column("to", "To"), Column("subject", "Subject"),
-               Column("status", "Status", badge=True), Column("attempts", "Attempts"),
+    columns = [Column("at", "Queued"), Column("to", "To"), Column("subject", "Subject"),
+               Column("delivery", "Delivery", badge=True), Column("attempts", "Attempts"),
                Column("receipt", "Receipt", mono=True)]
     found = service_runtime().repo.list_mail(None, LIMIT)
     rows = (Row(str(queued.id), {
-        "to": cell(queued.to), "subject": cell(queued.subject), "status": cell(queued.status),
+        "at": cell(queued.created_at, timestamp_text(queued.created_at)
+                   if queued.created_at else ""),
+        "to": cell(queued.to), "delivery": cell(queued.delivery),
+        "subject": cell(queued.subject, url=url_for("admin.mail_message", mail_id=queued.id)),
         "attempts": cell(queued.attempts), "receipt": cell(queued.receipt_order_id or ""),
     }) for queued in found)
-    return _table("mail", "Emails", columns, rows)
+    return _table("mail", "Emails", columns, rows,
+                  description="Every message the service sends, as sent (receipts with their"
+                  " PDF). Queued mail goes out within seconds; a failed try is retried with"
+                  " backoff and never holds up a payment.")
+
+
+@bp.get("/mail/<int:mail_id>")
+def mail_message(mail_id: int) -> str:
+    queued = service_runtime().repo.get_mail(mail_id)
+    if queued is None:
+        raise NotFound(f"No such email: {mail_id}")
+    return render_template("admin/mail.html", current="mail", heading=queued.subject,
+                           admin_sections=SECTIONS, mail=queued)
+
+
+@bp.get("/mail/<int:mail_id>/receipt.pdf")
+def mail_attachment(mail_id: int) -> Response:
+    """The PDF attached to a receipt email, checked against its recorded SHA-256."""
+    rt = service_runtime()
+    queued = rt.repo.get_mail(mail_id)
+    order = rt.repo.get_order(queued.receipt_order_id) if queued and \
+        queued.receipt_order_id else None
+    pdf = rt.receipts.load(order.id, order.receipt_sha256) if order else None
+    if order is None or not pdf:
+        raise NotFound(f"Email {mail_id} has no receipt attached.")
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="receipt-{order.id}.pdf"',
+        "Cache-Control": "private, no-store"})
 
 
 def _filtering(statuses: tuple[str, ...]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from web_support import ADMIN, ALICE, LOT_17, NOW, FakePaymentService, csrf, payment_session
 
@@ -16,6 +17,7 @@ from simulator.service.domain.audit import AuditEntry
 from simulator.service.domain.notification import Mail
 from simulator.service.domain.order import Order
 from simulator.service.domain.transaction import Transaction
+from simulator.service.web.runtime import runtime_of
 
 FLAGGED = Transaction(
     id="txn_17", payment_session_id="ps_win_17_1", win_id=LOT_17.id, amount=64_200, fee=1_892,
@@ -39,7 +41,8 @@ def records(repo: Repository) -> Repository:
                              "txn_17"))
         repo.add_security_event("webhook_signature_invalid", "No signatures found", "10.0.0.9",
                                 NOW)
-        repo.queue_mail(Mail("receipt:ord_17", ALICE.email, "Your receipt for lot 17", "Hi"),
+        repo.queue_mail(Mail("receipt:ord_17", ALICE.email, "Your receipt for lot 17", "Hi",
+                             "ord_17"),
                         NOW)
     claim = InboxClaim("host:1", 0.0, 0.0, lambda _owner: False)
     repo.claim_webhook_event("evt_ok", "checkout.session.completed", '{"id": "evt_ok"}', NOW,
@@ -132,3 +135,47 @@ def test_admin_actions_need_the_csrf_token(admin: FlaskClient, records: Reposito
 def test_no_card_number_is_ever_shown(admin: FlaskClient, records: Repository) -> None:
     page = admin.get("/payments/admin/transactions").text
     assert "4242424242424242" not in page and "•••• 4242" in page
+
+
+# -- the mailbox -------------------------------------------------------------------------------
+def test_an_email_opens_with_its_text_delivery_and_receipt(admin: FlaskClient,
+                                                           records: Repository) -> None:
+    [queued] = records.list_mail()
+    with records.transaction():
+        records.mark_mail_failed(queued.id, "SMTP server unreachable: refused", permanent=False)
+    listing = admin.get("/payments/admin/mail").text
+    assert f'href="/payments/admin/mail/{queued.id}"' in listing
+    assert ">retrying<" in listing  # one failed try, another coming
+
+    page = admin.get(f"/payments/admin/mail/{queued.id}")
+    assert page.status_code == 200
+    assert 'data-delivery="retrying"' in page.text
+    assert "SMTP server unreachable: refused" in page.text
+    assert '<pre class="Payload MailBody" data-testid="mail-body">Hi</pre>' in page.text
+    assert f"/payments/admin/mail/{queued.id}/receipt.pdf" in page.text
+
+    with records.transaction():
+        records.mark_mail_sent(queued.id, NOW + 60)
+    assert 'data-delivery="sent"' in admin.get(f"/payments/admin/mail/{queued.id}").text
+
+
+def test_a_receipt_email_serves_its_pdf_and_a_missing_one_is_404(
+        app: Flask, admin: FlaskClient, records: Repository) -> None:
+    receipts = runtime_of(app).receipts
+    receipts.save("ord_17", b"%PDF-1.4 lot 17 receipt")
+    with records.transaction():
+        order = records.get_order("ord_17")
+        assert order is not None
+        records.save_order(order.with_receipt(receipts.path_for("ord_17").as_posix(), None, NOW))
+    [queued] = records.list_mail()
+    answer = admin.get(f"/payments/admin/mail/{queued.id}/receipt.pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert answer.data.startswith(b"%PDF")
+    assert admin.get("/payments/admin/mail/999999").status_code == 404
+
+
+def test_the_mailbox_is_for_admins_only(alice: FlaskClient, records: Repository) -> None:
+    [queued] = records.list_mail()
+    for path in (f"/payments/admin/mail/{queued.id}",
+                 f"/payments/admin/mail/{queued.id}/receipt.pdf"):
+        assert alice.get(path).status_code == 403
