@@ -1,17 +1,14 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps every message it receives, so a
-scenario can read the mail a buyer would get, attachments included."""
+"""A real SMTP server on loopback (the product's aiosmtpd mail catcher) that keeps every
+message it receives in memory, so a scenario can read the mail a buyer would get,
+attachments included."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
-from aiosmtpd.controller import Controller
-
+from simulator.cli.mail_catcher import MailCatcher as ProductMailCatcher
 from simulator.common.clock import monotonic
 
 
@@ -26,12 +23,10 @@ class Mailbox:
     def __post_init__(self) -> None:
         self._arrived = threading.Condition(self._lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    def add(self, message: EmailMessage) -> None:
         with self._arrived:
             self.messages.append(message)
             self._arrived.notify_all()
-        return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
         with self._lock:
@@ -57,32 +52,9 @@ class Mailbox:
                 self._arrived.wait(min(left, 0.5))
 
 
-class MailCatcher:
-    """``start()`` an SMTP server on a free loopback port; ``stop()`` it."""
+class MailCatcher(ProductMailCatcher):
+    """The product's mail catcher, handing every message to a ``Mailbox`` to read."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.mailbox = Mailbox()
-        self._controller = Controller(self.mailbox, hostname=host, port=port or _free_port())
-
-    @property
-    def host(self) -> str:
-        return str(self._controller.hostname)
-
-    @property
-    def port(self) -> int:
-        return int(self._controller.port)
-
-    def start(self) -> MailCatcher:
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        self._controller.stop()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        super().__init__(host=host, port=port, on_message=self.mailbox.add)

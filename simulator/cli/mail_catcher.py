@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mailbox
 import threading
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,10 +22,13 @@ from simulator.cli.supervision import LOOPBACK, free_port
 
 
 class _Keeper:
-    """aiosmtpd's handler: every message accepted, counted, and kept when asked."""
+    """aiosmtpd's handler: every message accepted, counted, kept when asked, and handed
+    to ``on_message`` (parsed) when one is given."""
 
-    def __init__(self, maildir: mailbox.Maildir | None) -> None:
+    def __init__(self, maildir: mailbox.Maildir | None,
+                 on_message: Callable[[EmailMessage], None] | None) -> None:
         self.maildir = maildir
+        self.on_message = on_message
         self.count = 0
         self._lock = threading.Lock()
 
@@ -36,6 +40,8 @@ class _Keeper:
             if self.maildir is not None:
                 self.maildir.add(raw)
             self.count += 1
+        if self.on_message is not None:
+            self.on_message(_parsed(raw))
         return "250 Message accepted for delivery"
 
 
@@ -43,10 +49,11 @@ class MailCatcher:
     """``start()`` listens on ``port`` (a free one when 0); ``stop()`` closes it."""
 
     def __init__(self, folder: str | Path | None = None, *, host: str = LOOPBACK,
-                 port: int = 0) -> None:
+                 port: int = 0,
+                 on_message: Callable[[EmailMessage], None] | None = None) -> None:
         self.folder = Path(folder) if folder is not None else None
         maildir = mailbox.Maildir(self.folder, create=True) if self.folder else None
-        self._keeper = _Keeper(maildir)
+        self._keeper = _Keeper(maildir, on_message)
         self._controller = Controller(self._keeper, hostname=host, port=port or free_port(),
                                       ready_timeout=10)
 
@@ -84,7 +91,11 @@ def read_maildir(folder: str | Path) -> list[EmailMessage]:
     for key in box.iterkeys():
         with box.get_file(key) as file:
             raw = file.read()
-        message = message_from_bytes(raw, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        kept.append((box.get_message(key).get_date(), message))
+        kept.append((box.get_message(key).get_date(), _parsed(raw)))
     return [message for _, message in sorted(kept, key=lambda pair: pair[0])]
+
+
+def _parsed(raw: bytes) -> EmailMessage:
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
