@@ -5,76 +5,20 @@ sign-ins that survive a restart, and ``--reset`` starting over."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pypdf
 import pytest
 import requests
+from up_support import Up, start_up
 
 from simulator.cli.mail_catcher import read_maildir
-from simulator.cli.supervision import free_port
-from simulator.service.adapters.repositories import Repository
 from simulator.service.seed import demo_accounts_path, read_demo_accounts
 
 pytestmark = pytest.mark.slow
-BANNER_END = "Ctrl-C stops everything"
-
-
-@dataclass
-class Up:
-    process: subprocess.Popen[str]
-    output: str
-    data_dir: Path
-    sandbox: str
-    service: str
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def repo(self) -> Repository:
-        return Repository(str(self.data_dir / "service.sqlite3"))
-
-
-def start_up(data_dir: Path, *extra: str) -> Up:
-    sandbox, service, smtp = free_port(), free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "up", "--data-dir", str(data_dir),
-         "--sandbox-port", str(sandbox), "--service-port", str(service),
-         "--smtp-port", str(smtp), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith(BANNER_END):
-            break
-    output = "".join(lines)
-    up = Up(process, output, data_dir, f"http://127.0.0.1:{sandbox}",
-            f"http://127.0.0.1:{service}")
-    if BANNER_END not in output:
-        up.stop()
-        pytest.fail(f"up did not start:\n{output}")
-    return up
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -60,6 +60,7 @@ def test_my_winnings_shows_failed_and_paid_wins(alice: FlaskClient, repo: Reposi
     paid = winning_row(alice.get("/payments/winnings").text, 17)
     assert 'data-state="paid"' in paid and 'data-testid="pay-button"' not in paid
     assert 'href="/payments/receipts/ord_17.pdf?sig=' in paid  # a signed link
+    assert "data-deadline" not in paid and 'data-testid="winning-settled"' in paid  # no timer
 
 
 def test_pay_redirects_to_stripe_checkout(alice: FlaskClient,
