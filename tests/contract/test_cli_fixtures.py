@@ -26,7 +26,7 @@ if not FOLDER.is_dir():
                 allow_module_level=True)
 
 IN_SCOPE = ("checkout.session.", "payment_intent.", "charge.", "customer.",
-            "payment_method.", "product.", "price.")
+            "payment_method.", "setup_intent.", "product.", "price.")
 OUT_OF_SCOPE = ("customer.subscription.", "customer.discount.")
 _ASYNC = "needs asynchronous payment methods (sepa_debit): a later increment"
 # In-scope fixtures that need what the sandbox does not have yet, and what that is.
@@ -36,7 +36,6 @@ LATER: dict[str, str] = {
     "payment_intent.processing": _ASYNC,
     "payment_intent.partially_funded": "needs the customer_balance payment method and"
     " /v1/test_helpers/customers/{id}/fund_cash_balance, which issue 12 does not plan",
-    "payment_method.updated": "needs SetupIntents (/v1/setup_intents): a later increment",
 }
 
 

@@ -15,6 +15,7 @@ def blueprints() -> list[Blueprint]:
         payment_pages,
         payments,
         search,
+        setup_intents,
         sources,
         test_clocks,
     )
@@ -25,6 +26,7 @@ def blueprints() -> list[Blueprint]:
         catalog.bp,
         payments.bp,
         disputes.bp,
+        setup_intents.bp,
         sources.bp,
         checkout.bp,
         payment_pages.bp,

@@ -24,6 +24,7 @@ from simulator.sandbox.hosted.checkout_flow import (
 from simulator.sandbox.params import Params, parse_form
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources import payment_intent as intents
+from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import Ctx, find, render
 from simulator.sandbox.resources.payment_method import build_payment_method
@@ -162,6 +163,8 @@ def challenge_frame(session_id: str) -> Any:
 # -- the 3-D Secure test challenge ---------------------------------------------------------
 @bp.get("/_sandbox/three_d_secure/<intent_id>")
 def three_d_secure_page(intent_id: str) -> Any:
+    if intent_id.startswith("seti_"):
+        return _setup_challenge_page(intent_id)
     with transaction() as ctx:
         intent = find(ctx, intents.PaymentIntent, intent_id)
     if intent is None:
@@ -181,6 +184,8 @@ def three_d_secure_answer(intent_id: str) -> Any:
     outcome = request.form.get("outcome", "")
     if outcome not in ("authenticate", "fail"):
         raise InvalidRequestError("outcome must be authenticate or fail", param="outcome")
+    if intent_id.startswith("seti_"):
+        return _setup_challenge_answer(intent_id, cast(Challenge, outcome))
     with transaction() as ctx:
         intent = intents.complete_three_d_secure(ctx, intent_id, cast(Challenge, outcome))
     if request.form.get("embedded"):
@@ -194,6 +199,37 @@ def three_d_secure_answer(intent_id: str) -> Any:
         return redirect(f"{intent.return_url}{separator}{query}", code=303)
     return _message("done", "Authentication complete" if outcome == "authenticate"
                     else "Authentication failed", f"This payment's status is {intent.status}.")
+
+
+def _setup_challenge_page(setup_id: str) -> Any:
+    """The same test challenge for saving a card (a SetupIntent): nothing is charged."""
+    with transaction() as ctx:
+        setup = find(ctx, setups.SetupIntent, setup_id)
+    if setup is None:
+        return _message("not_found", "Page not found", "No such setup.", 404)
+    if setup.status != "requires_action":
+        return _message("done", "Nothing to authenticate",
+                        f"This setup's status is {setup.status}.")
+    return render_template(
+        "three_d_secure.html", intent=setup, merchant=merchant_name(),
+        embedded=request.args.get("embedded") == "1", amount="a card saved for later",
+        action_url=f"/_sandbox/three_d_secure/{setup.id}")
+
+
+def _setup_challenge_answer(setup_id: str, outcome: Challenge) -> Any:
+    with transaction() as ctx:
+        setup = setups.complete_authentication(ctx, setup_id, outcome)
+    if request.form.get("embedded"):
+        return render_template("challenge_done.html", outcome=outcome)
+    if setup.return_url:
+        query = urlencode({"setup_intent": setup.id,
+                           "setup_intent_client_secret": setup.client_secret,
+                           "redirect_status": "succeeded" if setup.status == "succeeded"
+                           else "failed"})
+        separator = "&" if "?" in setup.return_url else "?"
+        return redirect(f"{setup.return_url}{separator}{query}", code=303)
+    return _message("done", "Authentication complete" if outcome == "authenticate"
+                    else "Authentication failed", f"This setup's status is {setup.status}.")
 
 
 # -- without a browser ----------------------------------------------------------------------

@@ -1,0 +1,349 @@
+"""SetupIntents (https://docs.stripe.com/api/setup_intents): saving a card for later
+payments without charging it.
+
+Confirming checks the card as attaching would: a card that simulates an issuer decline
+fails the setup (``setup_intent.setup_failed``, a 402 ``card_error`` carrying the
+SetupIntent); a card that requires 3-D Secure, or any supporting card when
+``payment_method_options[card][request_three_d_secure]`` is ``any``/``challenge``, waits in
+``requires_action`` for the sandbox's challenge page (or its control route); otherwise the
+setup succeeds and the PaymentMethod is attached to the customer, if there is one. A card
+set up this way is then charged off session without a new challenge where Stripe allows it
+(``authenticationRequiredOnSetup``: https://docs.stripe.com/testing#authentication-and-setup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from simulator.sandbox import cards, versions
+from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, parameter_unknown
+from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, save
+from simulator.sandbox.resources.customer import Customer
+from simulator.sandbox.resources.payment_method import (
+    PaymentMethod,
+    attach,
+    build_payment_method,
+    load_payment_method,
+    resolve_payment_method,
+)
+
+Status = Literal["requires_payment_method", "requires_confirmation", "requires_action",
+                 "processing", "canceled", "succeeded"]
+USAGES = ("off_session", "on_session")
+CANCELLATION_REASONS = ("abandoned", "requested_by_customer", "duplicate")
+REQUEST_THREE_D_SECURE = ("automatic", "any", "challenge")
+CONFIRMABLE: tuple[Status, ...] = ("requires_payment_method", "requires_confirmation",
+                                   "requires_action")
+CANCELABLE: tuple[Status, ...] = ("requires_payment_method", "requires_confirmation",
+                                  "requires_action")
+AUTHENTICATION_FAILED = (
+    "The latest attempt to set up the payment method has failed because authentication"
+    " failed.")
+
+
+@register
+@dataclass(kw_only=True)
+class SetupIntent(StripeObject):
+    OBJECT = "setup_intent"
+    PREFIX = "seti"
+    NOUN = "setup_intent"
+    EXPANDABLE = frozenset({"customer", "payment_method", "latest_attempt", "mandate",
+                            "on_behalf_of", "single_use_mandate", "application"})
+
+    client_secret: str
+    status: Status = "requires_payment_method"
+    usage: str = "off_session"
+    customer: str | None = None
+    description: str | None = None
+    payment_method: str | None = None
+    payment_method_types: list[str] = field(default_factory=lambda: ["card"])
+    automatic_payment_methods: dict[str, Any] | None = None
+    request_three_d_secure: str = "automatic"
+    last_setup_error: dict[str, Any] | None = None
+    cancellation_reason: str | None = None
+    return_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def index(self) -> dict[str, str | None]:
+        # ``subtype``: the objects table's per-type filter column, here the PaymentMethod.
+        return {"customer": self.customer, "subtype": self.payment_method}
+
+    def next_action(self, ctx: Ctx) -> dict[str, Any] | None:
+        if self.status != "requires_action":
+            return None
+        url = f"{ctx.base_url}/_sandbox/three_d_secure/{self.id}"
+        return {"redirect_to_url": {"return_url": self.return_url, "url": url},
+                "type": "redirect_to_url"}
+
+    def serialize(self, ctx: Ctx) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "object": "setup_intent",
+            "application": None,
+            "automatic_payment_methods": self.automatic_payment_methods,
+            "cancellation_reason": self.cancellation_reason,
+            "client_secret": self.client_secret,
+            "created": self.created,
+            "customer": self.customer,
+            "description": self.description,
+            "excluded_payment_method_types": None,
+            "flow_directions": None,
+            "last_setup_error": self.last_setup_error,
+            "latest_attempt": None,
+            "livemode": False,
+            "mandate": None,
+            "metadata": dict(self.metadata),
+            "next_action": self.next_action(ctx),
+            "on_behalf_of": None,
+            "payment_method": self.payment_method,
+            "payment_method_configuration_details": None,
+            "payment_method_options": {"card": {
+                "mandate_options": None, "network": None,
+                "request_three_d_secure": self.request_three_d_secure}},
+            "payment_method_types": list(self.payment_method_types),
+            "single_use_mandate": None,
+            "status": self.status,
+            "usage": self.usage,
+        }
+        if versions.at_least(ctx.api_version, "endive"):
+            data["allowed_payment_method_types"] = list(self.payment_method_types)
+        return data
+
+    def unexpected_state(self, ctx: Ctx, message: str) -> InvalidRequestError:
+        return InvalidRequestError(message, code="setup_intent_unexpected_state",
+                                   extra={"setup_intent": self.serialize(ctx)})
+
+
+# -- reading parameters -----------------------------------------------------------------
+def _read_common(ctx: Ctx, seti: SetupIntent, params: Params) -> None:
+    if "customer" in params:
+        customer = params.string("customer")
+        seti.customer = load(ctx, Customer, customer, "customer").id if customer else None
+    if "description" in params:
+        seti.description = params.string("description")
+    seti.metadata = apply_metadata(seti.metadata, params.metadata())
+    options = params.hash("payment_method_options")
+    card = options.hash("card") if options is not None else None
+    if card is not None:
+        seti.request_three_d_secure = card.enum(
+            "request_three_d_secure", REQUEST_THREE_D_SECURE) or seti.request_three_d_secure
+        for ignored in ("mandate_options", "network", "moto"):
+            card.raw(ignored)
+        card.finish()
+    if options is not None:
+        options.finish()
+
+
+def _read_method_types(ctx: Ctx, seti: SetupIntent, params: Params) -> None:
+    if not versions.accepts_payment_method_types(ctx.api_version) and (
+            params.peek("payment_method_types") is not None):
+        raise parameter_unknown("payment_method_types")
+    types = params.strings("payment_method_types") or params.strings(
+        "allowed_payment_method_types")
+    automatic = params.hash("automatic_payment_methods")
+    if automatic is not None and types:
+        raise InvalidRequestError(
+            "You may only specify one of these parameters: automatic_payment_methods,"
+            " payment_method_types.", param="automatic_payment_methods")
+    unsupported = [t for t in types or [] if t != "card"]
+    if unsupported:
+        raise InvalidRequestError(
+            f"The payment method type \"{unsupported[0]}\" is invalid. The sandbox sets up"
+            " cards only.", param="payment_method_types")
+    if automatic is not None:
+        enabled = automatic.boolean("enabled", required=True)
+        redirects = automatic.enum("allow_redirects", ("always", "never")) or "always"
+        seti.automatic_payment_methods = {"allow_redirects": redirects, "enabled": enabled}
+    elif not types:
+        seti.automatic_payment_methods = {"allow_redirects": "always", "enabled": True}
+
+
+def _read_payment_method(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool] | None:
+    data = params.hash("payment_method_data")
+    pm_id = params.string("payment_method")
+    if data is not None and pm_id is not None:
+        raise InvalidRequestError(
+            "You cannot pass both `payment_method` and `payment_method_data`.",
+            param="payment_method_data")
+    if data is not None:
+        return build_payment_method(ctx, data), True
+    if pm_id is not None:
+        return resolve_payment_method(ctx, pm_id, "payment_method")
+    return None
+
+
+# -- operations -------------------------------------------------------------------------
+def create_setup_intent(ctx: Ctx, params: Params) -> SetupIntent:
+    seti_id = f"seti_1{ctx.ids.sortable(23)}"
+    seti = SetupIntent(id=seti_id, created=ctx.now,
+                       client_secret=f"{seti_id}_secret_{ctx.ids.token(25)}")
+    seti.usage = params.enum("usage", USAGES) or "off_session"
+    _read_common(ctx, seti, params)
+    _read_method_types(ctx, seti, params)
+    payment = _read_payment_method(ctx, params)
+    confirm = params.boolean("confirm") or False
+    seti.return_url = params.string("return_url")
+    for accepted in ("mandate_data", "single_use", "on_behalf_of", "flow_directions",
+                     "attach_to_self", "use_stripe_sdk", "confirmation_token",
+                     "payment_method_configuration", "excluded_payment_method_types"):
+        params.raw(accepted)
+    params.finish()
+    if payment is not None:
+        seti.payment_method = payment[0].id
+        seti.status = "requires_confirmation"
+    ctx.emit("setup_intent.created", seti)
+    if confirm:
+        if payment is None:
+            raise InvalidRequestError(
+                "You cannot confirm this SetupIntent because it's missing a payment method."
+                " You can update the SetupIntent with a payment method and then confirm it"
+                " again.", code="setup_intent_unexpected_state", param="payment_method")
+        return _confirm(ctx, seti, *payment)
+    _save_new_payment_method(ctx, payment)
+    save(ctx, seti)
+    return seti
+
+
+def _save_new_payment_method(ctx: Ctx, payment: tuple[PaymentMethod, bool] | None) -> None:
+    if payment is not None and payment[1]:
+        save(ctx, payment[0])
+
+
+def retrieve_setup_intent(ctx: Ctx, seti_id: str) -> SetupIntent:
+    return load(ctx, SetupIntent, seti_id)
+
+
+def update_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
+    seti = load(ctx, SetupIntent, seti_id)
+    if seti.status in ("succeeded", "canceled", "processing"):
+        params.finish()
+        raise seti.unexpected_state(
+            ctx, f"You cannot update this SetupIntent because it has a status of"
+            f" {seti.status}.")
+    _read_common(ctx, seti, params)
+    payment = _read_payment_method(ctx, params)
+    params.finish()
+    if payment is not None:
+        _save_new_payment_method(ctx, payment)
+        seti.payment_method = payment[0].id
+        seti.status = "requires_confirmation"
+    save(ctx, seti)
+    return seti
+
+
+def confirm_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
+    seti = load(ctx, SetupIntent, seti_id)
+    payment = _read_payment_method(ctx, params)
+    seti.return_url = params.string("return_url") or seti.return_url
+    for accepted in ("mandate_data", "use_stripe_sdk", "confirmation_token",
+                     "payment_method_options", "client_secret"):
+        params.raw(accepted)
+    params.finish()
+    if seti.status not in CONFIRMABLE:
+        raise seti.unexpected_state(
+            ctx, f"You cannot confirm this SetupIntent because it has a status of"
+            f" {seti.status}.")
+    if payment is None:
+        if seti.payment_method is None:
+            raise InvalidRequestError(
+                "You cannot confirm this SetupIntent because it's missing a payment method."
+                " You can update the SetupIntent with a payment method and then confirm it"
+                " again.", code="setup_intent_unexpected_state", param="payment_method")
+        payment = (load_payment_method(ctx, seti.payment_method, "payment_method"), False)
+    return _confirm(ctx, seti, *payment)
+
+
+def cancel_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
+    seti = load(ctx, SetupIntent, seti_id)
+    reason = params.enum("cancellation_reason", CANCELLATION_REASONS)
+    params.finish()
+    if seti.status not in CANCELABLE:
+        raise seti.unexpected_state(
+            ctx, f"You cannot cancel this SetupIntent because it has a status of"
+            f" {seti.status}.")
+    seti.status, seti.cancellation_reason = "canceled", reason
+    save(ctx, seti)
+    ctx.emit("setup_intent.canceled", seti)
+    return seti
+
+
+# -- confirmation -----------------------------------------------------------------------
+def _confirm(ctx: Ctx, seti: SetupIntent, pm: PaymentMethod, fresh: bool) -> SetupIntent:
+    """Check the card as attaching would, ask for 3-D Secure where the card or the
+    options want it, else succeed and attach."""
+    seti.payment_method, seti.last_setup_error = pm.id, None
+    profile = pm.profile()
+    if profile.declines_on_attach and profile.decline is not None:
+        _fail(ctx, seti, pm, fresh, profile.decline)
+    if _needs_challenge(seti, profile):
+        seti.status = "requires_action"
+        if fresh:
+            save(ctx, pm)
+        save(ctx, seti)
+        ctx.emit("setup_intent.requires_action", seti)
+        return seti
+    _succeed(ctx, seti, pm, fresh)
+    return seti
+
+
+def _needs_challenge(seti: SetupIntent, profile: cards.CardProfile) -> bool:
+    three_ds = profile.three_ds
+    if three_ds is cards.ThreeDS.FRICTIONLESS:
+        return False
+    if three_ds.required:
+        return True
+    return seti.request_three_d_secure in ("any", "challenge") and three_ds.supported
+
+
+def _succeed(ctx: Ctx, seti: SetupIntent, pm: PaymentMethod, fresh: bool) -> None:
+    seti.status = "succeeded"
+    if seti.customer is not None and pm.customer != seti.customer:
+        attach(ctx, pm, seti.customer)  # saves the PaymentMethod
+    elif fresh:
+        save(ctx, pm)
+    save(ctx, seti)
+    ctx.emit("setup_intent.succeeded", seti)
+
+
+def _fail(ctx: Ctx, seti: SetupIntent, pm: PaymentMethod, fresh: bool,
+          decline: cards.Decline) -> None:
+    """Back to ``requires_payment_method`` with ``last_setup_error``; raised as Stripe's
+    402, which carries the SetupIntent (the state is committed before the answer)."""
+    pm_data = pm.serialize(ctx)
+    seti.last_setup_error = {
+        "code": decline.code, "decline_code": decline.decline_code,
+        "doc_url": DOC_URL.format(code=decline.code.replace("_", "-")),
+        "message": decline.message, "payment_method": pm_data, "type": "card_error"}
+    seti.status, seti.payment_method = "requires_payment_method", None
+    if fresh:
+        save(ctx, pm)
+    save(ctx, seti)
+    ctx.emit("setup_intent.setup_failed", seti)
+    raise CardError(decline.message, code=decline.code, param=decline.param,
+                    decline_code=decline.decline_code,
+                    extra={"setup_intent": seti.serialize(ctx), "payment_method": pm_data})
+
+
+def complete_authentication(ctx: Ctx, seti_id: str,
+                            outcome: Literal["authenticate", "fail"]) -> SetupIntent:
+    """The customer passes or fails the challenge of a SetupIntent in ``requires_action``."""
+    seti = load(ctx, SetupIntent, seti_id)
+    if seti.status != "requires_action" or seti.payment_method is None:
+        raise seti.unexpected_state(
+            ctx, f"This SetupIntent has no pending 3D Secure authentication; its status is"
+            f" {seti.status}.")
+    pm = load_payment_method(ctx, seti.payment_method, "payment_method")
+    if outcome == "authenticate":
+        _succeed(ctx, seti, pm, fresh=False)
+        return seti
+    seti.last_setup_error = {
+        "code": "setup_intent_authentication_failure",
+        "doc_url": DOC_URL.format(code="setup-intent-authentication-failure"),
+        "message": AUTHENTICATION_FAILED, "payment_method": pm.serialize(ctx),
+        "type": "invalid_request_error"}
+    seti.status, seti.payment_method = "requires_payment_method", None
+    save(ctx, seti)
+    ctx.emit("setup_intent.setup_failed", seti)
+    return seti
