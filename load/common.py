@@ -5,7 +5,6 @@ report every few seconds on the process that owns the run (local or master)."""
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -14,12 +13,10 @@ from urllib.parse import urlencode
 import gevent
 from locust import FastHttpUser, events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
 
+from load.progress import report_progress
 from simulator.bench.load_plan import PLAN_VARIABLE, LoadPlan
-from simulator.common.clock import monotonic
 
-PROGRESS_SECONDS = 5.0
 # How long a buyer waits for the service to learn of a payment and issue its receipt
 # before the run counts it as a failure (the story's bar is 5 s).
 RECEIPT_TIMEOUT_SECONDS = 15.0
@@ -89,21 +86,6 @@ class Unexpected(Exception):
     """An answer the persona did not expect (its message says what and why)."""
 
 
-def _progress(environment: Environment) -> None:
-    started = monotonic()
-    while True:
-        gevent.sleep(PROGRESS_SECONDS)
-        total = environment.stats.total
-        runner = environment.runner
-        users = runner.user_count if runner is not None else 0
-        workers = (f", {len(runner.clients.ready) + len(runner.clients.running)} workers"
-                   if isinstance(runner, MasterRunner) else "")
-        p95 = total.get_response_time_percentile(0.95)
-        print(f"[load] {monotonic() - started:4.0f}s: {users} users{workers},"
-              f" {total.num_requests:,} requests, {total.num_failures:,} failures,"
-              f" {total.current_rps:,.1f} req/s, p95 {p95:.0f} ms", file=sys.stderr, flush=True)
-
-
 @events.init.add_listener
 def _quiet_summary(environment: Environment, **_: Any) -> None:
     """``stripe-sim load`` prints its own table with the budgets; Locust's console
@@ -114,5 +96,4 @@ def _quiet_summary(environment: Environment, **_: Any) -> None:
 
 @events.test_start.add_listener
 def _start_progress(environment: Environment, **_: Any) -> None:
-    if not isinstance(environment.runner, WorkerRunner):
-        gevent.spawn(_progress, environment)
+    gevent.spawn(report_progress, environment, "load")

@@ -96,7 +96,7 @@ def payment_held_for_review(pages: ServicePages, marketplace: Marketplace, admin
     reviews = admin_pages(pages, admin, "reviews")
     (row,) = lot_row(reviews.rows(), won.lot.number)
     assert row["id"] == txn.id, row
-    assert REASONS[reason] in row["flags"].split(", "), row
+    assert f"({REASONS[reason]}):" in row["flags"], row  # "Review (code): reason"
     assert pages.admin.open("index").stat("reviews") == 1
 
 

@@ -1,5 +1,5 @@
 """The yardstick for the webhook endpoint: a Flask app that reads a POST's body and
-answers 200 ``ok`` (at the webhook path, and at any ``/v1/…`` path as the yardstick for
+answers 200 ``ok`` (at the webhook path, and at any ``/v1/…`` path and method as the yardstick for
 the sandbox), served exactly as the payment service is (``simulator.cli.serve``:
 gunicorn, the same workers and threads). Whatever the service's endpoint costs beyond
 this is the cost of its own work: verify, store, dispatch.
@@ -20,7 +20,7 @@ def create_app() -> Flask:
     app = Flask(__name__)
 
     @app.post(WEBHOOK_PATH)
-    @app.post("/v1/<path:_>")
+    @app.route("/v1/<path:_>", methods=["GET", "POST", "DELETE"])
     def receive(_: str = "") -> Response:
         request.get_data(cache=False)
         return Response("ok", mimetype="text/plain")

@@ -65,6 +65,7 @@ class LocustOptions:
     master_port: int = 5557
     locustfile: Path = LOCUSTFILE
     user_classes: Sequence[str] = ()  # instead of the personas' classes
+    processes: int = 1  # local runs: Locust forks this many processes (one core each)
 
     def command(self) -> list[str]:
         base = [sys.executable, "-m", "locust", "-f", str(self.locustfile),
@@ -81,6 +82,8 @@ class LocustOptions:
             command += ["--json-file", self.json_file]
         if self.html:
             command += ["--html", self.html]
+        if self.role == "local" and self.processes > 1:
+            command += ["--processes", str(self.processes)]
         if self.role == "master":
             command += ["--master", "--expect-workers", str(self.expect_workers),
                         "--expect-workers-max-wait", "120",

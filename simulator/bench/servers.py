@@ -17,8 +17,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.cli.mail_catcher import MailCatcher
 from simulator.cli.health import SANDBOX_HEALTH, SERVICE_HEALTH, wait_healthy
+from simulator.cli.mail_catcher import MailCatcher
 
 SERVICE_KEY = "sk_test_load_payment_service"
 LOOPBACK = "127.0.0.1"

@@ -49,7 +49,7 @@ from simulator.bench.load_plan import (
     webhook_secret,
 )
 from simulator.bench.locust_run import LOCUSTFILE, LocustOptions, read_stats, run_locust
-from simulator.bench.sandbox import (
+from simulator.bench.measurement import (
     Measurement,
     format_table,
     percentile,

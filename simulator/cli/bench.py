@@ -1,7 +1,7 @@
 """``stripe-sim bench``: load benchmarks (append ``BENCH`` to ``commands.ALL``).
 
-    stripe-sim bench sandbox --start 2x4 --base-url localstripe=http://127.0.0.1:8420 \\
-        --workloads create-confirm-pi --concurrency 8 --duration 10 --seed-objects 1000000
+    stripe-sim bench sandbox --start 2x4 --bare 2x4 --rounds 3 \\
+        --base-url stripe-mock=http://127.0.0.1:12111 --workloads create-confirm-pi
     stripe-sim bench seed --db .sandbox/sandbox.sqlite3 --objects 1000000
 """
 
@@ -32,11 +32,21 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--workloads", default="create-customer,create-confirm-pi,retrieve",
                          help="comma-separated: create-customer, create-confirm-pi,"
                          " create-checkout, retrieve")
-    sandbox.add_argument("--concurrency", type=int, default=8, help="client connections")
+    sandbox.add_argument("--bare", default=None, metavar="WORKERSxTHREADS",
+                         help="also start a bare Flask endpoint served the same way (every"
+                         " /v1 request answered 200 with no work), the yardstick")
+    sandbox.add_argument("--baseline", default=None, metavar="NAME",
+                         help="the target the ratios are printed against (default: the bare"
+                         " endpoint when started, else the first target)")
+    sandbox.add_argument("--rounds", type=int, default=1,
+                         help="measure every target this many times, interleaved, so a"
+                         " shared machine's noise falls on all of them alike")
+    sandbox.add_argument("--concurrency", type=int, default=8, help="Locust users")
     sandbox.add_argument("--processes", type=int, default=1,
-                         help="client processes the connections are spread over")
+                         help="Locust processes the users are spread over")
     sandbox.add_argument("--duration", type=float, default=10.0, help="seconds measured")
-    sandbox.add_argument("--warmup", type=float, default=1.0, help="seconds not measured")
+    sandbox.add_argument("--warmup", type=float, default=1.0,
+                         help="seconds of load, not measured, before the first round")
     sandbox.add_argument("--api-key", default="sk_test_bench")
     sandbox.add_argument("--seed-objects", type=int, default=0, metavar="N",
                          help="then insert N objects into the store and measure again")
@@ -60,7 +70,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     webhooks.add_argument("--start", default="2x1", metavar="WORKERSxTHREADS",
                           help="start a local sandbox when no --base-url is given")
     webhooks.add_argument("--events", type=int, default=500)
-    webhooks.add_argument("--concurrency", type=int, default=4)
+    webhooks.add_argument("--concurrency", type=int, default=4, help="Locust users")
+    webhooks.add_argument("--timeout", type=float, default=60.0,
+                          help="seconds to wait for the last deliveries after the load")
     webhooks.add_argument("--source", choices=("payment", "customer"), default="payment")
     webhooks.set_defaults(bench_run=_run_webhooks)
 
@@ -99,28 +111,37 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     seed.add_argument("--objects", type=int, required=True)
     seed.set_defaults(bench_run=_run_seed)
 
+    from simulator.bench.stripe_python_suite import add_parser as add_stripe_python
+
+    add_stripe_python(sub)
+
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from simulator.bench.sandbox import BenchPlan, as_json, format_table, run_plan
+    from simulator.bench.measurement import as_json, format_ratios, format_table
+    from simulator.bench.sandbox import BARE, BenchPlan, run_plan
 
-    if not args.base_url and not args.start:
-        print("give at least one --base-url or --start", file=sys.stderr)
-        return 2
-    if args.seed_objects and args.base_url and not args.db and not args.start:
-        print("--seed-objects needs --db for a --base-url target", file=sys.stderr)
-        return 2
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
     plan = BenchPlan(
         base_urls=args.base_url, workloads=[w.strip() for w in args.workloads.split(",")],
-        server_pids=args.server_pid,
-        concurrency=args.concurrency, processes=args.processes, duration=args.duration,
-        warmup=args.warmup, api_key=args.api_key, start=args.start,
-        seed_objects=args.seed_objects, db=args.db, retrieve_pool=args.retrieve_pool,
-        workdir=args.workdir, keep_files=args.keep_files, log=log,
+        server_pids=args.server_pid, concurrency=args.concurrency, processes=args.processes,
+        duration=args.duration, warmup=args.warmup, api_key=args.api_key, start=args.start,
+        bare=args.bare, rounds=args.rounds, seed_objects=args.seed_objects, db=args.db,
+        retrieve_pool=args.retrieve_pool, workdir=args.workdir, keep_files=args.keep_files,
+        log=log,
     )
-    rows = run_plan(plan)
-    print(as_json(rows) if args.json else "\n" + format_table(rows))
-    return 0
+    if plan.problems():
+        print("; ".join(plan.problems()), file=sys.stderr)
+        return 2
+    try:
+        rows = run_plan(plan)
+    except ServerFailed as failed:
+        raise CommandError(f"a server failed to start: {failed.reason}") from None
+    baseline = args.baseline or (BARE if args.bare else rows[0].target if rows else "")
+    if args.json:
+        print(as_json(rows, {"baseline": baseline}))
+    else:
+        print("\n" + format_table(rows) + "\n\n" + format_ratios(rows, baseline))
+    return 1 if any(row.errors for row in rows) else 0
 
 
 def _run_webhooks(args: argparse.Namespace) -> int:
@@ -128,23 +149,26 @@ def _run_webhooks(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from simulator.bench.servers import start_sandbox
-    from simulator.sandbox.webhooks.bench import measure_webhook_delivery
+    from simulator.bench.webhooks import measure_webhook_delivery
 
     if args.base_url:
         result = measure_webhook_delivery(args.base_url, events=args.events,
-                                          concurrency=args.concurrency, source=args.source)
+                                          concurrency=args.concurrency, source=args.source,
+                                          timeout=args.timeout)
         print(result.summary())
-        return 0
+        return 0 if result.delivered == result.events else 1
     workers, threads = (int(n) for n in args.start.split("x"))
     with tempfile.TemporaryDirectory() as workdir:
         server = start_sandbox(Path(workdir), workers=workers, threads=threads)
         try:
             result = measure_webhook_delivery(server.url, events=args.events,
-                                              concurrency=args.concurrency, source=args.source)
+                                              concurrency=args.concurrency, source=args.source,
+                                              timeout=args.timeout,
+                                              server_pid=server.process.pid)
         finally:
             server.stop()
     print(f"sandbox {args.start}: {result.summary()}")
-    return 0
+    return 0 if result.delivered == result.events else 1
 
 
 def _run_service(args: argparse.Namespace) -> int:

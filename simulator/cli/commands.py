@@ -82,19 +82,20 @@ SANDBOX = Command("sandbox", "Run the Stripe sandbox (Stripe's /v1 API on SQLite
 
 
 def _coverage_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--spec", default=None, help="Stripe OpenAPI spec (JSON)")
+    parser.add_argument("--cli-fixtures", default=None,
+                        help="the Stripe CLI's trigger fixtures folder (default: found)")
     parser.add_argument("--output", default="COVERAGE.md")
 
 
 def _run_coverage(args: argparse.Namespace) -> int:
     from simulator.sandbox.coverage import write_coverage
 
-    path = write_coverage(args.spec, args.output)
+    path = write_coverage(args.cli_fixtures, args.output)
     print(f"wrote {path}")
     return 0
 
 
-COVERAGE = Command("coverage", "Regenerate COVERAGE.md from Stripe's OpenAPI spec.",
+COVERAGE = Command("coverage", "Regenerate COVERAGE.md from the pinned stripe SDK.",
                    _coverage_args, _run_coverage)
 
 ALL: list[Command] = [UP, SANDBOX, SERVICE, CLOCK, WINS, LISTEN, TRIGGER, COVERAGE, BENCH,

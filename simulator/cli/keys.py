@@ -134,6 +134,7 @@ def _reencrypt(config: ServiceConfig, cipher: DataCipher) -> Rotation:
     from simulator.service.adapters.errors import ReceiptTampered
     from simulator.service.adapters.receipts import ReceiptStore
     from simulator.service.adapters.repositories import Repository
+    from simulator.service.adapters.sms_records import TextMessageRecords
     from simulator.service.domain.audit import SYSTEM, AuditEntry
 
     report = Rotation()
@@ -141,6 +142,7 @@ def _reencrypt(config: ServiceConfig, cipher: DataCipher) -> Rotation:
     store = ReceiptStore(config.receipts_dir, cipher)
     try:
         report.values = repo.reencrypt_all()
+        report.values += TextMessageRecords(repo).reencrypt()
         orders = {order.id: order for order in repo.orders_with_receipts()}
         for order_id in sorted(set(orders) | set(store.order_ids())):
             order = orders.get(order_id)

@@ -33,6 +33,7 @@ from simulator.cli.mail_catcher import MailCatcher
 DEMO_KEY = "sk_test_demo_local_sandbox"
 MERCHANT_NAME = "Lot & Hammer Auctions"
 MAIL_DIR = "mail"
+SMS_OUTBOX = "sms/outbox.jsonl"  # the local SMS provider's phones, one JSON line a text
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 # What ``up`` keeps in --data-dir; ``--reset`` removes exactly these and nothing else.
 DATA_FILES = ("sandbox.sqlite3*", "service.sqlite3*", "sandbox.log", "service.log", "listen.json")
-DATA_FOLDERS = ("receipts", MAIL_DIR)
+DATA_FOLDERS = ("receipts", MAIL_DIR, "sms")
 
 
 def _start_over(data_dir: Path) -> None:
@@ -125,7 +126,8 @@ def _kind(name: str) -> str:
         return "the sandbox's data"
     if name.startswith("service"):
         return "the service's data, keys and demo passwords"
-    return {"receipts": "receipts", MAIL_DIR: "caught mail"}.get(name, name)
+    return {"receipts": "receipts", MAIL_DIR: "caught mail",
+            "sms": "sent text messages"}.get(name, name)
 
 
 def start_sandbox(args: argparse.Namespace, data_dir: Path,
@@ -163,6 +165,8 @@ def _print_banner(args: argparse.Namespace, data_dir: Path, sandbox_url: str) ->
                   f" {data_dir / 'service.sqlite3.test-token'})")
         print(f"Mail catcher     smtp://{args.host}:{args.smtp_port}  (every message kept in"
               f" {data_dir / MAIL_DIR}/new, a Maildir)")
+        print(f"Text messages    {data_dir / SMS_OUTBOX}  (the local SMS provider's outbox;"
+              " both shown in the admin mailbox)")
         _print_demo_accounts(data_dir)
         _print_what_to_try(sandbox_url)
     print("Ctrl-C stops everything; `stripe-sim up --reset` starts over.", flush=True)
@@ -177,7 +181,8 @@ def _print_what_to_try(sandbox_url: str) -> None:
         "A decline: 4000 0000 0000 9995 (insufficient funds); one win already has one,"
         " with Try again",
         "A chargeback: pay with 4000 0000 0000 0259; the admin's alerts show the dispute",
-        "As the admin: the mailbox (receipts with their PDF), the review queue, alerts",
+        "As the admin: the mailbox (receipts with their PDF; the buyers' text messages"
+        " beside them), the review queue, alerts",
         f"Move the one clock from the dashboard ({sandbox_url}/) or with"
         " `stripe-sim clock advance 24h`: reminders go out, windows close",
     ):
@@ -220,6 +225,7 @@ def start_service(args: argparse.Namespace, data_dir: Path, sandbox_url: str,
     env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"}
     if smtp_port is not None:
         env.update({"SMTP_HOST": args.host, "SMTP_PORT": str(smtp_port)})
+    env["SMS_OUTBOX"] = str(data_dir / SMS_OUTBOX)
     log_path = data_dir / "service.log"
     children.append(_spawn(command, log_path, env))
     wait_service_healthy(_service_url(args), children[-1], str(log_path),

@@ -12,10 +12,15 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from simulator.sandbox import account, jobs, metrics, webhooks
-from simulator.sandbox.api import auth
+from simulator.sandbox.api import auth, registry
 from simulator.sandbox.api.endpoint import error_response, runtime
+from simulator.sandbox.control import routes as control
+from simulator.sandbox.control import webhooks as control_webhooks
+from simulator.sandbox.dashboard import routes as dashboard
 from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
 from simulator.sandbox.faults import ConnectionDrop
+from simulator.sandbox.hosted import routes as hosted
+from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.runtime import Runtime, SandboxConfig
 from simulator.sandbox.versions import validate
 
@@ -28,6 +33,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     rt = Runtime(config)
+    rt.event_sink = EventLog(listeners=[webhooks.queue_deliveries])
     account.configure(rt.store, config.default_api_version)
     app.extensions["sandbox"] = rt
     _register_blueprints(app)
@@ -45,12 +51,6 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from simulator.sandbox.api import registry
-    from simulator.sandbox.control import routes as control
-    from simulator.sandbox.control import webhooks as control_webhooks
-    from simulator.sandbox.dashboard import routes as dashboard
-    from simulator.sandbox.hosted import routes as hosted
-
     for blueprint in registry.blueprints():
         app.register_blueprint(blueprint)
     app.register_blueprint(control.bp)
@@ -126,7 +126,7 @@ def start_ticker(rt: Runtime, every_seconds: float) -> threading.Thread:
     def tick() -> None:
         while not stop.wait(every_seconds):
             try:
-                run_due_jobs(rt)
+                rt.run_due_jobs()
                 rt.store.checkpoint()
             except Exception:  # keep ticking; the failure is logged and retried
                 log.exception("ticker failed")
@@ -134,7 +134,3 @@ def start_ticker(rt: Runtime, every_seconds: float) -> threading.Thread:
     thread = threading.Thread(target=tick, name="sandbox-ticker", daemon=True)
     thread.start()
     return thread
-
-
-def run_due_jobs(rt: Runtime, base_url: str | None = None) -> int:
-    return jobs.run_due(rt.store, rt.clock.now, rt.ids, base_url or rt.public_url(""))

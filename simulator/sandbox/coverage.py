@@ -1,28 +1,33 @@
-"""COVERAGE.md: which of Stripe's /v1 operations the sandbox answers.
+"""COVERAGE.md: which of Stripe's /v1 operations the sandbox answers, and which of the
+Stripe CLI's trigger fixtures pass against it.
 
-Every path and method of Stripe's OpenAPI spec is checked against the sandbox's Flask
-routing table: an operation counts as implemented when a rule with the same shape
-(static segments equal, ``{param}`` against ``<param>``) routes that method. Routes the
-spec does not list are reported in a section of their own. The output is sorted and
-carries no timestamps, so regenerating an unchanged tree yields no diff.
+Every path and method the pinned ``stripe`` SDK calls (:mod:`simulator.sandbox.sdk_reference`)
+is checked against the sandbox's Flask routing table: an operation counts as implemented
+when a rule with the same shape (static segments equal, ``{param}`` against ``<param>``)
+routes that method. Routes the SDK does not call are reported in a section of their own.
+Then the CLI's fixtures, read from their folder at generation time, are replayed against a
+fresh in-process sandbox (:mod:`simulator.sandbox.fixture_replay`). The output is sorted
+and carries no timestamps or ids, so regenerating an unchanged tree yields no diff.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter, Rule
 
-SPEC_NAME = "spec3.2022-04-12.json"
-SPEC_RELATIVE = Path("fixtures") / "stripe-openapi" / SPEC_NAME
+from simulator.sandbox import fixture_replay, sdk_reference
+
+# Where the Stripe CLI's fixtures are read from: the environment, else next to the project.
+FIXTURES_ENV = "STRIPE_CLI_FIXTURES"
+FIXTURES_RELATIVE = Path("shared") / "reference" / "stripe-cli-fixtures"
 METHODS = ("GET", "POST", "DELETE")
 _SPEC_PARAM = re.compile(r"\{[^}]+\}")
 _RULE_PARAM = re.compile(r"<[^>]+>")
@@ -39,10 +44,19 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class FixtureRow:
+    name: str
+    passed: bool
+    brief: str
+
+
+@dataclass(frozen=True)
 class Report:
-    spec_name: str
+    source: str
     groups: dict[str, list[tuple[Operation, bool]]]
     beyond: list[Operation]
+    fixtures: list[FixtureRow] | None = None
+    fixtures_note: str = ""
 
     @property
     def implemented(self) -> int:
@@ -53,25 +67,23 @@ class Report:
         return sum(len(rows) for rows in self.groups.values())
 
 
-# -- the spec -----------------------------------------------------------------------------
-def default_spec_path() -> Path:
-    """The 2022 spec shipped under fixtures/, looked up from the package and the cwd."""
+# -- the SDK's operations ------------------------------------------------------------------
+def sdk_operations() -> list[Operation]:
+    """Every /v1 operation the pinned SDK's service classes call."""
+    return sorted(Operation(op.path, op.method) for op in sdk_reference.operations()
+                  if op.method in METHODS)
+
+
+def default_fixtures_folder() -> Path | None:
+    """The CLI's fixtures: ``$STRIPE_CLI_FIXTURES``, else ``shared/reference/...`` beside
+    an ancestor of the package or the cwd; None when they are nowhere."""
+    if os.environ.get(FIXTURES_ENV):
+        return Path(os.environ[FIXTURES_ENV])
     here = Path(__file__).resolve()
-    for folder in (*here.parents, Path.cwd()):
-        candidate = folder / SPEC_RELATIVE
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"cannot find {SPEC_RELATIVE}; pass --spec")
-
-
-def spec_operations(spec: dict[str, Any]) -> list[Operation]:
-    operations = [
-        Operation(path, method.upper())
-        for path, item in spec.get("paths", {}).items()
-        for method in item
-        if path.startswith("/v1/") and method.upper() in METHODS
-    ]
-    return sorted(operations)
+    for folder in (*here.parents, Path.cwd(), *Path.cwd().parents):
+        if (folder / FIXTURES_RELATIVE).is_dir():
+            return folder / FIXTURES_RELATIVE
+    return None
 
 
 def resource_group(path: str, roots: set[str]) -> str:
@@ -144,26 +156,41 @@ def _sandbox_rules() -> tuple[MapAdapter, list[Rule]]:
 
 
 # -- the report ---------------------------------------------------------------------------
-def build_report(spec: dict[str, Any], spec_name: str) -> Report:
+def fixture_rows(folder: Path) -> list[FixtureRow]:
+    """Replay every CLI fixture against one fresh in-process sandbox, in file order."""
+    paths = fixture_replay.fixture_files(folder)
+    with tempfile.TemporaryDirectory() as scratch:
+        transport = fixture_replay.in_process_transport(str(Path(scratch) / "replay.sqlite3"))
+        results = fixture_replay.replay_all(paths, transport)
+    return [FixtureRow(r.fixture, r.passed, r.brief) for r in results]
+
+
+def build_report(fixtures_folder: Path | None = None) -> Report:
     adapter, rules = _sandbox_rules()
-    operations = spec_operations(spec)
-    spec_shapes = {op.shape for op in operations}
-    beyond = [op for op in sandbox_operations(rules) if op.shape not in spec_shapes]
+    operations = sdk_operations()
+    sdk_shapes = {op.shape for op in operations}
+    beyond = [op for op in sandbox_operations(rules) if op.shape not in sdk_shapes]
     roots = resource_roots(op.path for op in [*operations, *beyond])
     groups: dict[str, list[tuple[Operation, bool]]] = defaultdict(list)
     for op in operations:
         groups[resource_group(op.path, roots)].append((op, routes(adapter, op)))
-    return Report(spec_name, dict(sorted(groups.items())), beyond)
+    source = f"stripe-python {sdk_reference.version()} (API {sdk_reference.api_version()})"
+    if fixtures_folder is None or not fixtures_folder.is_dir():
+        note = ("skipped: the Stripe CLI's fixtures were not found (set"
+                f" {FIXTURES_ENV} to their folder)")
+        return Report(source, dict(sorted(groups.items())), beyond, None, note)
+    return Report(source, dict(sorted(groups.items())), beyond, fixture_rows(fixtures_folder))
 
 
 def render_markdown(report: Report) -> str:
     lines = [
         "# Stripe API coverage",
         "",
-        f"Generated by `stripe-sim coverage` from Stripe's OpenAPI spec (`{report.spec_name}`)"
-        " and the sandbox's routing table. Do not edit by hand.",
+        f"Generated by `stripe-sim coverage` from the operations the pinned SDK calls"
+        f" ({report.source}), the sandbox's routing table and the Stripe CLI's trigger"
+        " fixtures. Do not edit by hand.",
         "",
-        f"**{report.implemented} / {report.total}** operations of the spec are implemented"
+        f"**{report.implemented} / {report.total}** operations of the SDK are implemented"
         f" ({_percent(report.implemented, report.total)}), plus {len(report.beyond)} beyond it.",
         "",
         *_summary_table(report),
@@ -175,9 +202,24 @@ def render_markdown(report: Report) -> str:
         lines += [f"### {group}", ""]
         lines += [f"- [{'x' if done else ' '}] `{op.method} {op.path}`" for op, done in rows]
         lines.append("")
-    lines += ["## Implemented beyond the 2022 spec", ""]
+    lines += ["## Implemented beyond the SDK", ""]
     lines += [f"- [x] `{op.method} {op.path}`" for op in report.beyond] or ["None."]
+    lines += ["", *_fixture_lines(report)]
     return "\n".join(lines) + "\n"
+
+
+def _fixture_lines(report: Report) -> list[str]:
+    lines = ["## Stripe CLI trigger fixtures", ""]
+    if report.fixtures is None:
+        return [*lines, report.fixtures_note.capitalize() + "."]
+    passed = sum(row.passed for row in report.fixtures)
+    lines += [f"**{passed} / {len(report.fixtures)}** fixtures pass, replayed as"
+              " `stripe trigger` sends them (no `Stripe-Version` header) against a fresh"
+              " sandbox, each producing the event it is named after.", ""]
+    for row in report.fixtures:
+        lines.append(f"- [{'x' if row.passed else ' '}] `{row.name}`"
+                     + ("" if row.passed else f": {row.brief}"))
+    return lines
 
 
 def _summary_table(report: Report) -> list[str]:
@@ -192,14 +234,14 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
-def coverage_markdown(spec_path: str | None = None) -> str:
-    path = Path(spec_path) if spec_path else default_spec_path()
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    return render_markdown(build_report(spec, path.name))
+def coverage_markdown(fixtures_folder: str | None = None) -> str:
+    folder = Path(fixtures_folder) if fixtures_folder else default_fixtures_folder()
+    return render_markdown(build_report(folder))
 
 
-def write_coverage(spec_path: str | None, output: str) -> str:
-    """Write COVERAGE.md (``output``) and return the path written."""
+def write_coverage(fixtures_folder: str | None, output: str) -> str:
+    """Write COVERAGE.md (``output``) and return the path written; ``fixtures_folder``
+    is the Stripe CLI's fixtures (default: found as :func:`default_fixtures_folder`)."""
     target = Path(output)
-    target.write_text(coverage_markdown(spec_path), encoding="utf-8")
+    target.write_text(coverage_markdown(fixtures_folder), encoding="utf-8")
     return str(target)

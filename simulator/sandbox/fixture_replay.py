@@ -92,6 +92,8 @@ class ReplayResult:
     passed: bool
     reason: str = ""
     steps_run: int = 0
+    # Where it stopped, without ids or messages (stable from run to run): for COVERAGE.md.
+    brief: str = ""
     responses: Responses = field(default_factory=dict)
 
 
@@ -297,6 +299,7 @@ def replay(fixture: Fixture, transport: Transport, *, api_version: str | None = 
             answer = _send(transport, request, result.responses, api_version, env)
         except FixtureReferenceError as error:
             result.reason = f"{request.name}: {error}"
+            result.brief = f"`{request.name}` refers to a field no answer has"
             return result
         result.steps_run += 1
         result.responses[request.name] = answer.body
@@ -305,13 +308,15 @@ def replay(fixture: Fixture, transport: Transport, *, api_version: str | None = 
                                                or _error_type(answer.body) != expected):
             result.reason = (f"{request.method} {request.path} ({request.name}):"
                              f" {_error_text(answer)}")
+            result.brief = (f"`{request.method} {request.path}` answered {answer.status}"
+                            f" {_error_type(answer.body) or ''}".rstrip())
             return result
     # What Stripe does a moment later (a test clock turning ready) is a job that is
     # already due: run it now rather than wait for the sandbox's ticker.
     transport("POST", "/_sandbox/jobs/run", [], [], {})
     types = (fixture.event_type, *fixture.aliases)
     if not any(event_produced(transport, t, since) for t in types):
-        result.reason = f"no {fixture.event_type} event"
+        result.reason = result.brief = f"no {fixture.event_type} event"
         return result
     result.passed = True
     return result

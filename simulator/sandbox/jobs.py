@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from simulator.common.clock import system_time
 from simulator.common.ids import IdGenerator
-from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.context import Ctx, EventSink
 from simulator.sandbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ JobHandler = Callable[[Ctx, str], None]
 HANDLERS: dict[str, JobHandler] = {}
 # Every module that defines a ``@job_handler``; a new job kind's module is added here.
 JOB_MODULES = (
-    "simulator.sandbox.resources.checkout_session",
+    "simulator.sandbox.flows.checkout_expiry",
     "simulator.sandbox.resources.dispute",
     "simulator.sandbox.resources.refund",
     "simulator.sandbox.resources.test_clock",
@@ -102,7 +102,7 @@ def _warn_unknown_kind(kind: str) -> None:
 
 
 def run_due(store: Store, now: Callable[[], float], ids: IdGenerator, base_url: str,
-            limit: int = 10_000) -> int:
+            limit: int = 10_000, sink: EventSink | None = None) -> int:
     """Run every job due at the sandbox's current time; returns how many ran.
 
     A claimed job is not claimed again until its lease runs out, so one that fails, or
@@ -120,7 +120,8 @@ def run_due(store: Store, now: Callable[[], float], ids: IdGenerator, base_url: 
             continue
         try:
             with store.transaction() as conn:
-                handler(Ctx(store=store, now=int(now()), ids=ids, base_url=base_url), ref)
+                handler(Ctx(store=store, now=int(now()), ids=ids, base_url=base_url,
+                            sink=sink), ref)
                 conn.execute("DELETE FROM jobs WHERE id = ? AND claimed_until > 0", (job_id,))
         except Exception:
             log.exception("job %s %s failed; it will be retried when its lease runs out", kind, ref)

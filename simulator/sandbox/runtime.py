@@ -11,6 +11,8 @@ from typing import Any
 
 from simulator.common.clock import Clock, system_time
 from simulator.common.ids import IdGenerator
+from simulator.sandbox import jobs
+from simulator.sandbox.context import EventSink
 from simulator.sandbox.faults import Faults
 from simulator.sandbox.store import Store
 
@@ -47,6 +49,8 @@ class Runtime:
         self.clock = Clock(offset_source=self._clock_offset)
         self.ids = IdGenerator(config.id_seed)
         self.faults = Faults(self.store)
+        # Set at start-up by the wiring (``create_app``): where this runtime's events go.
+        self.event_sink: EventSink | None = None
         with self.store.transaction() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS request_log (id TEXT PRIMARY KEY, created REAL,"
@@ -72,6 +76,11 @@ class Runtime:
 
     def background_delivery_held(self) -> bool:
         return float(self.store.get_meta(CLOCK_JUMP_KEY, "0") or 0) > system_time()
+
+    def run_due_jobs(self, base_url: str | None = None) -> int:
+        """Run every job due on the sandbox clock (the ticker, clock moves, on demand)."""
+        return jobs.run_due(self.store, self.clock.now, self.ids,
+                            base_url or self.public_url(""), sink=self.event_sink)
 
     def public_url(self, host_url: str) -> str:
         return (self.config.public_url or host_url).rstrip("/")

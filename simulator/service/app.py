@@ -42,6 +42,7 @@ from simulator.service.payments.events import HANDLED_EVENTS
 from simulator.service.web import (
     admin,
     api,
+    device,
     errors,
     headers,
     limits,
@@ -128,6 +129,7 @@ def _flask_app(config: ServiceConfig) -> Flask:
     if _has_test_routes(config):
         app.register_blueprint(testing.clock_follower_bp)
     errors.install(app)
+    device.install(app)  # the buyer pages' device cookie, a fraud signal
     templating.install(app)
     headers.install(app, config)
     limits.install(app, config)

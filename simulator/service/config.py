@@ -45,6 +45,9 @@ class ServiceConfig:
     smtp_host: str | None = None
     smtp_port: int = 25
     mail_from: str = "payments@auction.test"
+    # The local SMS provider's outbox, a JSON-lines file (``adapters/sms.py``); without
+    # it text messages stay queued, visible to an admin.
+    sms_outbox: str | None = None
     receipts_dir: str = ".sandbox/receipts"
     test_mode: bool = False
     merchant_name: str = "Lot & Hammer Auctions"
@@ -91,6 +94,9 @@ class ServiceConfig:
     alert_failure_rate: float = 0.5
     alert_failure_window_seconds: int = 900
     alert_failure_min_payments: int = 10
+    # Fraud rules' thresholds by name (``domain/fraud/policy.py``, ``FraudPolicy``), e.g.
+    # {"device_buyers_per_day": [3, 5], "trusted_networks": []}; unset: the defaults.
+    fraud: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -115,6 +121,7 @@ ENVIRONMENT = {
     "SMTP_HOST": "smtp_host",
     "SMTP_PORT": "smtp_port",
     "MAIL_FROM": "mail_from",
+    "SMS_OUTBOX": "sms_outbox",
     "RECEIPTS_DIR": "receipts_dir",
     "SERVICE_TEST_MODE": "test_mode",
     "MAX_PAYMENT_RETRIES": "max_retries",

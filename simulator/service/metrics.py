@@ -23,6 +23,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from simulator.service.adapters.fraud_signals import verdict_counts
 from simulator.service.adapters.repositories import Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.three_d_secure import ThreeDSecurePolicy
@@ -187,7 +188,12 @@ class PaymentMetrics(Collector):
                                     labels=["rule"])
         for rule, count in self._rows(FRAUD_FLAGS):
             flags.add_metric([str(rule)], count)
-        return [decisions, reviews, flags]
+        verdicts = CounterMetricFamily(f"{PREFIX}_fraud_verdicts", "Fraud verdicts (allow,"
+                                       " review, block) at checkout and at payment.",
+                                       labels=["stage", "decision"])
+        for stage, decision, count in verdict_counts(self.repo):
+            verdicts.add_metric([stage, decision], count)
+        return [decisions, reviews, flags, verdicts]
 
     def _webhooks(self) -> Iterable[Metric]:
         events = GaugeMetricFamily(f"{PREFIX}_webhook_events", "Stripe events in the inbox, by"

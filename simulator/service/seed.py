@@ -1,6 +1,7 @@
 """Demo data for the payment service: buyers, one admin, sellers and auction wins in
 every stage of their payment window. Repeatable: Faker and the ids are seeded, and a
-database that already has users is left alone.
+database that already has users is left alone. Each buyer has a phone number in the
+range kept for fiction, for the text messages.
 
 The demo accounts sign in with passwords made at random when they are first seeded
 (``demo_accounts``): only their hashes go into the database; the passwords and API
@@ -19,6 +20,7 @@ from typing import Any
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator
 from simulator.service.adapters.repositories import Repository
+from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SYSTEM, AuditEntry
 from simulator.service.domain.credentials import (
@@ -69,12 +71,21 @@ def seed_demo(repo: Repository, clock: Clock, ids: IdGenerator, count: int = 8, 
     people = [_user(fake, ids, "buyer") for _ in range(buyers)]
     sellers = [ids.new("sel", 14) for _ in range(max(2, count // 3))]
     wins = _wins(ids, clock.timestamp(), people, sellers, count)
+    phones = TextMessageRecords(repo)
     with repo.transaction():
         for user in [admin, *people]:
             repo.add_user(user)
+        for number, buyer in enumerate(people):
+            phones.set_phone(buyer.id, demo_phone(number))
         for win in wins:
             _record(repo, clock, win, window_hours)
     return DemoData(admin, people, wins)
+
+
+def demo_phone(number: int) -> str:
+    """A US number in 555-01xx, the range set aside for fiction: no real phone has one
+    (the demo buyers are in the US, like the test cards)."""
+    return f"+1202555{100 + number:04d}"
 
 
 def _user(fake: Any, ids: IdGenerator, role: str, email: str | None = None) -> User:

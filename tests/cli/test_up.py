@@ -16,6 +16,8 @@ import requests
 from up_support import Up, start_up
 
 from simulator.cli.mail_catcher import read_maildir
+from simulator.service.adapters.sms import read_sms_outbox
+from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.seed import demo_accounts_path, read_demo_accounts
 
 pytestmark = pytest.mark.slow
@@ -36,6 +38,7 @@ def test_the_banner_names_the_accounts_what_to_try_and_a_staged_decline(up: Up) 
     assert accounts and all(a.password in up.output for a in accounts)
     assert "What to try" in up.output and "4242 4242 4242 4242" in up.output
     assert "Mail catcher     smtp://127.0.0.1:" in up.output
+    assert f"Text messages    {up.data_dir / 'sms' / 'outbox.jsonl'}" in up.output
     repo = up.repo()
     [declined] = repo.list_payment_sessions()
     assert (declined.status, declined.failure_code) == ("failed", "insufficient_funds")
@@ -71,6 +74,13 @@ def test_a_receipt_reaches_the_mail_catcher_with_its_pdf(up: Up) -> None:
     [attachment] = list(receipt.iter_attachments())
     pdf = pypdf.PdfReader(io.BytesIO(attachment.get_content()))
     assert win.title in "".join(page.extract_text() for page in pdf.pages)
+    phone = TextMessageRecords(repo).phone_of(buyer.id)
+    texts: list[dict[str, str]] = []
+    while not texts and time.monotonic() < deadline + 10:
+        texts = [t for t in read_sms_outbox(up.data_dir / "sms" / "outbox.jsonl")
+                 if f"lot {win.lot} " in t["text"]]
+        time.sleep(0.2)
+    assert [t["to"] for t in texts] == [phone] and phone is not None
     repo.close()
 
 

@@ -16,9 +16,11 @@ import stripe
 from harness.servers import RunningServer
 from simulator.common.ids import IdGenerator
 from simulator.sandbox.errors import InvalidRequestError
+from simulator.sandbox.flows.checkout_expiry import expire_when_due
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.resources.price import create_price
 from simulator.sandbox.store import Store
 
@@ -316,7 +318,7 @@ def ctx(tmp_path: Path) -> Iterator[Ctx]:
     store = Store(tmp_path / "sandbox.sqlite3")
     with store.transaction():
         yield Ctx(store=store, now=1_800_000_000, ids=IdGenerator(seed=7),
-                  base_url="http://sandbox.test")
+                  base_url="http://sandbox.test", sink=EventLog())
     store.close()
 
 
@@ -369,7 +371,7 @@ def test_expiry_cancels_the_sessions_payment_intent(ctx: Ctx) -> None:
     intent = intents.create_payment_intent(ctx, Params({"amount": "64200", "currency": "usd"}))
     sessions.attach_payment_intent(ctx, session, intent.id)
     ctx.now = session.expires_at
-    sessions.expire_when_due(ctx, session.id)
+    expire_when_due(ctx, session.id)
     assert sessions.retrieve_checkout_session(ctx, session.id).status == "expired"
     canceled = intents.retrieve_payment_intent(ctx, intent.id, Params({}))
     assert (canceled.status, canceled.cancellation_reason) == ("canceled", "abandoned")

@@ -1,9 +1,11 @@
-"""Schemathesis against every /v1 operation the sandbox implements: Stripe's own OpenAPI
-spec (the 2022 copy in ``fixtures/``), cut down to the operations the sandbox routes
-(``simulator/sandbox/coverage.py`` decides which), fuzzed in-process over WSGI.
+"""Schemathesis against every /v1 operation the sandbox implements: an OpenAPI document
+built at test time from the pinned SDK's paths and params types (``sdk_openapi.py``), cut
+down to the operations the sandbox routes (``simulator/sandbox/coverage.py`` decides
+which), fuzzed in-process over WSGI.
 
-Whatever the input, the sandbox must answer as Stripe does, with a Stripe error object
-and a 4xx, never a 5xx (``not_a_server_error``). Two cases in three address real
+Whatever the input, the sandbox must answer as Stripe does, never a 5xx
+(``not_a_server_error``), and every 4xx with a Stripe error object (``error.type`` and
+``error.message``). Two cases in three address real
 objects (a customer, a charge, a Checkout Session, ...) so that they reach past the
 lookup, and half of those carry a valid currency and amount so that they reach past the
 first checks. Bounded: ``EXAMPLES_PER_OPERATION`` cases per operation, derandomized.
@@ -11,7 +13,6 @@ first checks. Bounded: ``EXAMPLES_PER_OPERATION`` cases per operation, derandomi
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import Counter
@@ -26,8 +27,10 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
+from sdk_openapi import openapi_document  # type: ignore[import-not-found]
 
-from simulator.sandbox.coverage import default_spec_path, routes, spec_operations
+from simulator.sandbox import sdk_reference
+from simulator.sandbox.coverage import Operation, routes
 
 pytestmark = pytest.mark.slow
 KEY = "sk_test_schemathesis"
@@ -38,18 +41,26 @@ CARD = {"card[number]": "4242424242424242", "card[exp_month]": "12",
 # ``{id}`` means a different object under each resource.
 ID_AFTER = {"products": "product", "events": "event",
             "balance_transactions": "balance_transaction", "sources": "source"}
+# The SDK names a SetupIntent's path parameter ``intent`` as it does a PaymentIntent's.
+BY_RESOURCE = {("setup_intents", "intent"): "setup_intent"}
 
 
 def implemented_spec(app: Flask) -> dict[str, Any]:
-    """Stripe's spec with only the /v1 operations this sandbox routes."""
-    spec: dict[str, Any] = json.loads(default_spec_path().read_text(encoding="utf-8"))
+    """The SDK's operations that this sandbox routes, as an OpenAPI document."""
     adapter = app.url_map.bind("localhost")
-    paths: dict[str, dict[str, Any]] = {}
-    for operation in spec_operations(spec):
-        if routes(adapter, operation):
-            method = operation.method.lower()
-            paths.setdefault(operation.path, {})[method] = spec["paths"][operation.path][method]
-    return {**spec, "paths": paths}
+    return openapi_document(op for op in sdk_reference.operations()
+                            if routes(adapter, Operation(op.path, op.method)))
+
+
+def stripe_error_problem(status: int, body: Any) -> str | None:
+    """What is wrong with a 4xx answer that is not a Stripe error object."""
+    if status < 400:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("type"), str) \
+            or not isinstance(error.get("message"), str):
+        return "not a Stripe error object"
+    return None
 
 
 def seed(api: FlaskClient) -> dict[str, str]:
@@ -85,6 +96,7 @@ def seed(api: FlaskClient) -> dict[str, str]:
                                  **{"enabled_events[]": "*"})["id"],
         "event": newest["events"], "balance_transaction": newest["balance_transactions"],
         "dispute": newest["disputes"],
+        "setup_intent": post("/v1/setup_intents", payment_method="pm_card_visa")["id"],
     }
 
 
@@ -92,7 +104,8 @@ def real_ids(path: str, ids: dict[str, str]) -> dict[str, str]:
     chosen = {}
     for match in re.finditer(r"([^/]+)/\{(\w+)\}", path):
         resource, name = match.groups()
-        chosen[name] = ids[ID_AFTER[resource]] if name == "id" else ids[name]
+        key = ID_AFTER[resource] if name == "id" else BY_RESOURCE.get((resource, name), name)
+        chosen[name] = ids[key]
     return chosen
 
 
@@ -103,6 +116,29 @@ def plausible(case: Any) -> Any:
             if name in case.body:
                 case.body[name] = value
     return case
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def test_a_non_stripe_error_is_caught() -> None:
+    assert stripe_error_problem(404, {"error": {"type": "invalid_request_error",
+                                                "message": "No such customer"}}) is None
+    assert stripe_error_problem(400, {"message": "bad"}) == "not a Stripe error object"
+    assert stripe_error_problem(405, None) == "not a Stripe error object"
+    assert stripe_error_problem(200, None) is None
+
+
+def test_the_document_covers_the_routed_sdk_operations(sandbox_app: Flask) -> None:
+    spec = implemented_spec(sandbox_app)
+    operations = spec["paths"]["/v1/payment_intents"]["post"]
+    schema = operations["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"amount", "currency"} <= set(schema["required"])
+    assert "/v1/accounts" not in spec["paths"]  # the SDK has it; the sandbox does not
 
 
 def test_no_input_makes_the_sandbox_fail(sandbox_app: Flask, api: FlaskClient) -> None:
@@ -128,10 +164,15 @@ def test_no_input_makes_the_sandbox_fail(sandbox_app: Flask, api: FlaskClient) -
             cases[case.operation.label] += 1
             response = case.call(app=sandbox_app, headers=AUTH)
             statuses[response.status_code] += 1
+            problem = None
             try:
                 case.validate_response(response, checks=[not_a_server_error], headers=AUTH)
+                problem = stripe_error_problem(response.status_code, _json(response))
             except FailureGroup:
-                server_errors.append(f"{response.status_code} {case.as_curl_command(AUTH)}"
+                problem = "server error"
+            if problem:
+                server_errors.append(f"{problem}: {response.status_code}"
+                                     f" {case.as_curl_command(AUTH)}"
                                      f"\n  {response.content[:300]!r}")
 
         call()

@@ -1,6 +1,7 @@
 """The demo a newcomer gives, in a real browser against ``stripe-sim up``: a buyer signs
 in, pays on Stripe's hosted page and downloads the receipt; the admin reads the receipt
-email in the mailbox with its PDF; and every main page fits a 390-px phone screen."""
+email in the mailbox with its PDF and the text message sent beside it; and every main
+page fits a 390-px phone screen."""
 
 from __future__ import annotations
 
@@ -82,6 +83,11 @@ def test_a_buyer_pays_gets_the_receipt_and_the_admin_reads_the_email(
     attached = pypdf.PdfReader(io.BytesIO(pdf.body()))
     assert title in "".join(p.extract_text() for p in attached.pages)
 
+    office.get_by_role("link", name="Text messages").click()
+    text = office.get_by_test_id("admin-row").filter(has_text=f"for lot {lot} received")
+    expect(text).to_have_count(1, timeout=30_000)
+    expect(text.get_by_test_id("cell-delivery")).to_have_text("sent", timeout=30_000)
+
 
 def fits(page: Page, url: str) -> None:
     page.goto(url)
@@ -105,7 +111,7 @@ def test_the_main_pages_fit_a_phone(browser: Browser, up: Up) -> None:
 
     office = signed_in(browser, up, admin, **phone)
     for section in ("", "payments", "orders", "transactions", "reviews", "webhooks",
-                    "audit", "alerts", "security", "mail"):
+                    "audit", "alerts", "security", "mail", "sms"):
         fits(office, f"{up.service}/payments/admin/{section}")
     message = office.locator("[data-testid='cell-subject'] a").first
     if message.count():

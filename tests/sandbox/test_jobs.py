@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from simulator.common.ids import IdGenerator
 from simulator.sandbox import jobs
 from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,8 @@ def job_row(store: Store, kind: str, ref: str) -> tuple[float, int] | None:
 
 
 def run_due(store: Store, now: float) -> int:
-    return jobs.run_due(store, lambda: now, IdGenerator(seed=1), "http://sandbox.test")
+    return jobs.run_due(store, lambda: now, IdGenerator(seed=1), "http://sandbox.test",
+                        sink=EventLog())
 
 
 def end_lease(store: Store) -> None:
@@ -160,11 +162,13 @@ FRESH_PROCESS = """
 import sys
 from simulator.common.ids import IdGenerator
 from simulator.sandbox import jobs
+from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.store import Store
 
 assert "simulator.sandbox.resources.checkout_session" not in sys.modules
 db_path, now = sys.argv[1], float(sys.argv[2])
-print(jobs.run_due(Store(db_path), lambda: now, IdGenerator(), "http://sandbox.test"))
+print(jobs.run_due(Store(db_path), lambda: now, IdGenerator(), "http://sandbox.test",
+                   sink=EventLog()))
 """
 
 

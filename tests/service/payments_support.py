@@ -42,13 +42,15 @@ def frozen_at(moment: str = START) -> Iterator[FrozenDateTimeFactory]:
 
 CARDS: dict[str, dict[str, Any]] = {
     "visa": {"brand": "visa", "last4": "4242", "country": "US", "three_d_secure": None,
-             "risk_level": "normal", "risk_score": 20},
+             "risk_level": "normal", "risk_score": 20, "fingerprint": "fpVisa4242"},
     "visa_3ds": {"brand": "visa", "last4": "3184", "country": "US",
-                 "three_d_secure": "authenticated", "risk_level": "normal", "risk_score": 12},
+                 "three_d_secure": "authenticated", "risk_level": "normal", "risk_score": 12,
+                 "fingerprint": "fpVisa3184"},
     "risky": {"brand": "visa", "last4": "9235", "country": "US", "three_d_secure": None,
-              "risk_level": "elevated", "risk_score": 70},
+              "risk_level": "elevated", "risk_score": 70, "fingerprint": "fpVisa9235"},
     "french": {"brand": "mastercard", "last4": "4444", "country": "FR",
-               "three_d_secure": None, "risk_level": "normal", "risk_score": 5},
+               "three_d_secure": None, "risk_level": "normal", "risk_score": 5,
+               "fingerprint": "fpMc4444"},
 }
 
 
@@ -140,7 +142,8 @@ class FakeStripe:
             fee=fee, net=intent.amount - fee if fee is not None else None,
             failure_code=error.get("code"), decline_code=error.get("decline_code"),
             failure_message=error.get("message"),
-            payment_session_id=intent.metadata.get("payment_session_id"))
+            payment_session_id=intent.metadata.get("payment_session_id"),
+            card_fingerprint=card.get("fingerprint"))
 
     # -- what a buyer does on the Checkout page ---------------------------------------------
     def pay(self, session_id: str, card: str = "visa") -> list[dict[str, Any]]:

@@ -205,7 +205,7 @@ def test_mail_is_queued_once_per_notice(repo: Repository) -> None:
 
 
 # -- the demo seed -----------------------------------------------------------------------------
-def test_seed_demo_makes_buyers_an_admin_and_wins_that_stay_open_through_a_demo(tmp_path: Path) -> None:
+def test_seed_demo_wins_stay_open_through_a_demo(tmp_path: Path) -> None:
     with freeze_time("2025-03-01 12:00:00"):
         clock = Clock()
         repo = Repository(tmp_path / "demo.sqlite3")

@@ -8,10 +8,9 @@ import pytest
 
 from simulator.common.clock import system_time
 from simulator.common.ids import IdGenerator
-from simulator.sandbox.resources import event
 from simulator.sandbox.resources.base import Ctx, save
 from simulator.sandbox.resources.customer import Customer
-from simulator.sandbox.resources.event import Event
+from simulator.sandbox.resources.event import Event, EventLog
 from simulator.sandbox.resources.webhook_endpoint import WebhookEndpoint
 from simulator.sandbox.store import Store
 from simulator.sandbox.webhooks import outbox, queue_deliveries
@@ -29,7 +28,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def _ctx(store: Store) -> Ctx:
-    return Ctx(store=store, now=NOW, ids=IdGenerator())
+    return Ctx(store=store, now=NOW, ids=IdGenerator(), sink=EventLog([queue_deliveries]))
 
 
 def _endpoint(ctx: Ctx) -> WebhookEndpoint:
@@ -49,16 +48,14 @@ def _rows(store: Store) -> int:
     return int(store.conn.execute("SELECT count(*) FROM webhook_deliveries").fetchone()[0])
 
 
-def test_a_delivery_commits_with_its_event(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(event, "EVENT_LISTENERS", [queue_deliveries])
+def test_a_delivery_commits_with_its_event(store: Store) -> None:
     with store.transaction():
         _emit(store)
     assert _rows(store) == 1
     assert store.count("event") == 1
 
 
-def test_a_rolled_back_event_queues_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(event, "EVENT_LISTENERS", [queue_deliveries])
+def test_a_rolled_back_event_queues_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         _emit(store)
         raise RuntimeError("the request failed after emitting")

@@ -10,6 +10,7 @@ from flask import Blueprint
 from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
 from simulator.sandbox.api.listing import list_objects, read_created
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
+from simulator.sandbox.flows import catalog
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import price as prices
 from simulator.sandbox.resources import product as products
@@ -24,7 +25,7 @@ _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": ope
 @bp.post("/v1/products")
 @stripe_endpoint
 def create_product(ctx: Ctx, params: Params) -> products.Product:
-    return products.create_product(ctx, params)
+    return catalog.create_product(ctx, params)
 
 
 @bp.get("/v1/products/<product_id>")
@@ -36,13 +37,13 @@ def retrieve_product(ctx: Ctx, params: Params, product_id: str) -> products.Prod
 @bp.post("/v1/products/<product_id>")
 @stripe_endpoint
 def update_product(ctx: Ctx, params: Params, product_id: str) -> products.Product:
-    return products.update_product(ctx, product_id, params)
+    return catalog.update_product(ctx, product_id, params)
 
 
 @bp.delete("/v1/products/<product_id>")
 @stripe_endpoint
 def delete_product(ctx: Ctx, params: Params, product_id: str) -> products.Product:
-    return products.delete_product(ctx, product_id)
+    return catalog.delete_product(ctx, product_id)
 
 
 @bp.get("/v1/products")

@@ -7,6 +7,7 @@ from flask import Blueprint
 from simulator.sandbox.api.catalog import page_by_id
 from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
 from simulator.sandbox.api.listing import list_objects
+from simulator.sandbox.flows import checkout_expiry
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources.base import Ctx, load
@@ -29,7 +30,7 @@ def retrieve(ctx: Ctx, params: Params, session_id: str) -> sessions.CheckoutSess
 @bp.post("/v1/checkout/sessions/<session_id>/expire")
 @stripe_endpoint
 def expire(ctx: Ctx, params: Params, session_id: str) -> sessions.CheckoutSession:
-    return sessions.expire_checkout_session(ctx, session_id)
+    return checkout_expiry.expire_checkout_session(ctx, session_id)
 
 
 @bp.get("/v1/checkout/sessions")

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
 from simulator.sandbox.api.listing import list_objects
+from simulator.sandbox.flows import customers as customer_flows
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import customer as customers
 from simulator.sandbox.resources.base import Ctx
@@ -16,7 +17,7 @@ bp = Blueprint("customers", __name__)
 @bp.post("/v1/customers")
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> customers.Customer:
-    return customers.create_customer(ctx, params)
+    return customer_flows.create_customer(ctx, params)
 
 
 @bp.get("/v1/customers/<customer_id>")
@@ -28,7 +29,7 @@ def retrieve(ctx: Ctx, params: Params, customer_id: str) -> customers.Customer:
 @bp.post("/v1/customers/<customer_id>")
 @stripe_endpoint
 def update(ctx: Ctx, params: Params, customer_id: str) -> customers.Customer:
-    return customers.update_customer(ctx, customer_id, params)
+    return customer_flows.update_customer(ctx, customer_id, params)
 
 
 @bp.delete("/v1/customers/<customer_id>")

@@ -83,6 +83,7 @@ def make_ctx(rt: Runtime) -> Ctx:
         base_url=rt.public_url(request.host_url),
         request_id=g.request_id,
         idempotency_key=g.get("idempotency_key"),
+        sink=rt.event_sink,
     )
 
 

@@ -231,7 +231,7 @@ def three_d_secure(pi_id: str) -> Any:
     rt = runtime()
     with rt.store.transaction():
         ctx = Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-                  base_url=rt.public_url(request.host_url))
+                  base_url=rt.public_url(request.host_url), sink=rt.event_sink)
         pi = intents.complete_three_d_secure(
             ctx, pi_id, cast(Literal["authenticate", "fail"], outcome))
         body = render(ctx, pi)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from simulator.sandbox.api import (
+    catalog,
+    checkout,
+    customers,
+    disputes,
+    events,
+    payment_pages,
+    payments,
+    search,
+    setup_intents,
+    sources,
+    test_clocks,
+)
+
 
 def blueprints() -> list[Blueprint]:
-    from simulator.sandbox.api import (
-        catalog,
-        checkout,
-        customers,
-        disputes,
-        events,
-        payment_pages,
-        payments,
-        search,
-        setup_intents,
-        sources,
-        test_clocks,
-    )
-
     return [
         search.bp,
         customers.bp,

@@ -69,7 +69,7 @@ def three_d_secure(seti_id: str) -> Any:
     rt = runtime()
     with rt.store.transaction():
         ctx = Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-                  base_url=rt.public_url(request.host_url))
+                  base_url=rt.public_url(request.host_url), sink=rt.event_sink)
         seti = setups.complete_authentication(
             ctx, seti_id, cast(Literal["authenticate", "fail"], outcome))
         body = render(ctx, seti)

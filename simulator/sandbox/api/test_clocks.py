@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
 from simulator.sandbox.api.listing import list_objects
+from simulator.sandbox.flows import test_clocks as clock_flows
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import test_clock as clocks
 from simulator.sandbox.resources.base import Ctx, load
@@ -29,7 +30,7 @@ def retrieve(ctx: Ctx, params: Params, clock_id: str) -> clocks.TestClock:
 @bp.delete(f"{URL}/<clock_id>")
 @stripe_endpoint
 def delete(ctx: Ctx, params: Params, clock_id: str) -> clocks.TestClock:
-    return clocks.delete_test_clock(ctx, clock_id)
+    return clock_flows.delete_test_clock(ctx, clock_id)
 
 
 @bp.post(f"{URL}/<clock_id>/advance")

@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from simulator.sandbox import account, timeline, webhooks
+from simulator.sandbox import account, timeline
 from simulator.sandbox.api.endpoint import json_response, runtime
+from simulator.sandbox.control import operations
 from simulator.sandbox.errors import InvalidRequestError, NotFoundError
 from simulator.sandbox.faults import ACTIONS
 from simulator.sandbox.runtime import CLOCK_OFFSET_KEY
@@ -50,10 +51,7 @@ def health() -> Any:
 @bp.post("/reset")
 def reset() -> Any:
     rt = runtime()
-    rt.store.reset()
-    account.configure(rt.store, rt.config.default_api_version)
-    webhooks.reset(rt)
-    rt.faults.clear()
+    operations.reset_sandbox(rt)
     return json_response({"reset": True, "time": rt.clock.timestamp()})
 
 
@@ -128,8 +126,6 @@ def advance_clock() -> Any:
     service running against it), in steps, so due work on both sides runs in time order
     (``timeline.py``). Webhooks that came due are sent before answering: tests never
     sleep."""
-    from simulator.sandbox.app import run_due_jobs
-
     seconds = _int_arg("seconds")
     if seconds < 0:
         raise InvalidRequestError("The sandbox clock only moves forward.", param="seconds")
@@ -137,14 +133,7 @@ def advance_clock() -> Any:
         raise InvalidRequestError(
             f"seconds must be at most {MAX_ADVANCE_SECONDS} (5 years).", param="seconds")
     rt = runtime()
-    base_url = rt.public_url(request.host_url)
-    dispatcher = webhooks.dispatcher_for(rt)
-
-    def run_here() -> tuple[int, int]:
-        ran = run_due_jobs(rt, base_url)
-        return ran, dispatcher.drain().delivered
-
-    jump = timeline.advance(rt, seconds, run_here)
+    jump = operations.advance_clock(rt, seconds, rt.public_url(request.host_url))
     return json_response({**_clock_body(), "jobs_run": jump.jobs_run,
                           "webhooks": {"delivered": jump.webhooks_delivered},
                           "steps": jump.steps, "followers": timeline.followers(rt),
@@ -168,10 +157,8 @@ def remove_clock_follower() -> Any:
 
 @bp.post("/jobs/run")
 def run_jobs() -> Any:
-    from simulator.sandbox.app import run_due_jobs
-
     rt = runtime()
-    return json_response({"jobs_run": run_due_jobs(rt, rt.public_url(request.host_url))})
+    return json_response({"jobs_run": rt.run_due_jobs(rt.public_url(request.host_url))})
 
 
 @bp.get("/faults")

@@ -58,7 +58,7 @@ def _flag(name: str) -> bool | None:
 
 def _ctx(rt: Runtime) -> Ctx:
     return Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-               base_url=rt.public_url(request.host_url))
+               base_url=rt.public_url(request.host_url), sink=rt.event_sink)
 
 
 @bp.get("/deliveries")

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.sandbox import account, jobs, timeline, webhooks
+from simulator.sandbox import timeline, webhooks
+from simulator.sandbox.control import operations
+from simulator.sandbox.control.operations import reset_sandbox as reset_sandbox
 from simulator.sandbox.errors import InvalidRequestError, NotFoundError
 from simulator.sandbox.faults import ACTIONS, Fault
 from simulator.sandbox.resources.base import Ctx
@@ -59,21 +61,7 @@ def advance_clock(rt: Runtime, seconds: int, base_url: str) -> timeline.Jump:
     if seconds <= 0 or seconds > MAX_ADVANCE_SECONDS:
         raise InvalidRequestError(
             f"seconds must be between 1 and {MAX_ADVANCE_SECONDS} (5 years).", param="seconds")
-    dispatcher = webhooks.dispatcher_for(rt)
-
-    def run_here() -> tuple[int, int]:
-        ran = jobs.run_due(rt.store, rt.clock.now, rt.ids, base_url)
-        return ran, dispatcher.drain().delivered
-
-    return timeline.advance(rt, seconds, run_here)
-
-
-def reset_sandbox(rt: Runtime) -> None:
-    """Forget every object, delivery, fault and clock offset (``POST /_sandbox/reset``)."""
-    rt.store.reset()
-    account.configure(rt.store, rt.config.default_api_version)
-    webhooks.reset(rt)
-    rt.faults.clear()
+    return operations.advance_clock(rt, seconds, base_url)
 
 
 def snapshot_path(rt: Runtime, name: str) -> Path:

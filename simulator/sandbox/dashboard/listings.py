@@ -48,7 +48,8 @@ class ClockView:
 def read_ctx(rt: Runtime, base_url: str) -> Ctx:
     """A context for rendering, in the account's default API version (as events are)."""
     return Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-               api_version=account.default_api_version(rt.store), base_url=base_url)
+               api_version=account.default_api_version(rt.store), base_url=base_url,
+               sink=rt.event_sink)
 
 
 def page_of(ctx: Ctx, cls: type[StripeObject], *, older_than: str | None = None,

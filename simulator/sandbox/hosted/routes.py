@@ -27,6 +27,7 @@ from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import Ctx, find, render
+from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_method import build_payment_method
 
 Challenge = Literal["authenticate", "fail"]
@@ -48,7 +49,8 @@ def transaction() -> Iterator[Ctx]:
     rt = runtime()
     with rt.store.transaction():
         yield Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-                  base_url=rt.public_url(request.host_url), request_id=g.request_id)
+                  base_url=rt.public_url(request.host_url), request_id=g.request_id,
+                  sink=rt.event_sink)
 
 
 def merchant_name() -> str:
@@ -87,8 +89,6 @@ def checkout_page(session_id: str) -> Any:
 
 
 def _customer_email(ctx: Ctx, session: sessions.CheckoutSession) -> str | None:
-    from simulator.sandbox.resources.customer import Customer
-
     customer = find(ctx, Customer, session.customer) if session.customer else None
     return customer.email if customer else None
 

@@ -1,49 +1,18 @@
-"""What every Stripe object module shares: the request context, the object base class,
-the registry of object types, loading and saving, expansion and list pages."""
+"""What every Stripe object module shares: the object base class, the registry of object
+types, loading and saving, expansion and list pages (and, re-exported, the request
+context ``Ctx`` from ``simulator/sandbox/context.py``)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from simulator.common.ids import IdGenerator
+from simulator.sandbox.context import Ctx
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
-from simulator.sandbox.store import Store
-from simulator.sandbox.versions import LATEST_VERSION
 
 MAX_EXPAND_DEPTH = 4
-
-
-@dataclass
-class Ctx:
-    """Everything an operation needs besides its parameters: the store (inside the
-    request's transaction), the sandbox time, id generation and who is asking."""
-
-    store: Store
-    now: int
-    ids: IdGenerator
-    api_version: str = LATEST_VERSION
-    base_url: str = "http://127.0.0.1:12111"
-    request_id: str | None = None
-    idempotency_key: str | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    # Per-request memo of values several operations read (e.g. the webhook endpoints).
-    cache: dict[str, Any] = field(default_factory=dict)
-
-    def emit(
-        self,
-        event_type: str,
-        obj: StripeObject,
-        previous_attributes: dict[str, Any] | None = None,
-    ) -> None:
-        from simulator.sandbox.resources.event import emit_event
-
-        self.events.append(emit_event(self, event_type, obj, previous_attributes))
-
-    def with_version(self, api_version: str) -> Ctx:
-        return dataclasses.replace(self, api_version=api_version)
 
 
 @dataclass(kw_only=True)
@@ -99,7 +68,22 @@ def register(cls: type[T]) -> type[T]:
 
 
 # -- persistence ------------------------------------------------------------------------
-def save(ctx: Ctx, obj: StripeObject) -> None:
+class Storable(Protocol):
+    """What saving needs of an object; a flow that sees an object through a protocol of
+    its own (``payment_confirmation.ConfirmablePayment``) can still save it."""
+
+    OBJECT: ClassVar[str]
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def created(self) -> int: ...
+    def state(self) -> dict[str, Any]: ...
+    def index(self) -> dict[str, str | None]: ...
+    def is_deleted(self) -> bool: ...
+
+
+def save(ctx: Ctx, obj: Storable) -> None:
     ctx.store.put(obj.id, obj.OBJECT, obj.created, obj.state(), obj.index(), obj.is_deleted())
 
 
@@ -193,6 +177,11 @@ def _object_of(ctx: Ctx, data: dict[str, Any]) -> StripeObject | None:
     return REGISTRY[data["object"]].of_rendered(ctx, data)
 
 
+def render_row(ctx: Ctx, object_type: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A stored object of another type, rendered without importing its module."""
+    return REGISTRY[object_type].from_state(state).serialize(ctx)
+
+
 def list_object(url: str, data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
@@ -216,3 +205,5 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
 
 
 Serializer = Callable[[Ctx, StripeObject], dict[str, Any]]
+
+__all__ = ["Ctx"]  # re-exported: every object module takes it from here

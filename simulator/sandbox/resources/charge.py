@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from simulator.sandbox import cards
 from simulator.sandbox.params import Params, apply_metadata
@@ -25,14 +25,64 @@ from simulator.sandbox.resources.base import (
     load,
     previous_attributes,
     register,
+    render_row,
     save,
 )
 from simulator.sandbox.resources.common import read_shipping
 
-if TYPE_CHECKING:
-    from simulator.sandbox.resources.card import Card
-    from simulator.sandbox.resources.payment_intent import PaymentIntent
-    from simulator.sandbox.resources.payment_method import PaymentMethod
+
+class ChargedCard(Protocol):
+    """What a charge copies from the card it was made with: a PaymentMethod or a
+    customer's card source (a charge refers to either by id, never imports them)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def brand(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def funding(self) -> cards.Funding: ...
+    @property
+    def last4(self) -> str: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def exp_month(self) -> int: ...
+    @property
+    def exp_year(self) -> int: ...
+    @property
+    def cvc_provided(self) -> bool: ...
+    @property
+    def billing_details(self) -> dict[str, Any]: ...
+    def profile(self) -> cards.CardProfile: ...
+
+
+class ChargedPayment(Protocol):
+    """What a charge copies from the PaymentIntent it is an attempt of."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def customer(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def receipt_email(self) -> str | None: ...
+    @property
+    def shipping(self) -> dict[str, Any] | None: ...
+    @property
+    def statement_descriptor(self) -> str | None: ...
+    @property
+    def statement_descriptor_suffix(self) -> str | None: ...
+    @property
+    def transfer_group(self) -> str | None: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
 
 Status = Literal["succeeded", "pending", "failed"]
 ACCOUNT_STATEMENT_DESCRIPTOR = "SANDBOX"
@@ -100,13 +150,12 @@ class Charge(StripeObject):
 
     def include(self, ctx: Ctx, name: str) -> Any:
         """``refunds``: one query for the newest refunds, none for a charge without any."""
-        from simulator.sandbox.resources.refund import Refund
-
         url = f"/v1/charges/{self.id}/refunds"
         if not self.refund_ids:
             return list_object(url, [], False)
-        page = ctx.store.page(Refund.OBJECT, limit=REFUNDS_SHOWN, filters={"charge": self.id})
-        data = [Refund.from_state(row.data).serialize(ctx) for row in page.rows]
+        # Refunds refer to their charge; the charge names their type, not their module.
+        page = ctx.store.page("refund", limit=REFUNDS_SHOWN, filters={"charge": self.id})
+        data = [render_row(ctx, "refund", row.data) for row in page.rows]
         return list_object(url, data, page.has_more)
 
     def calculated_statement_descriptor(self) -> str:
@@ -168,8 +217,8 @@ def authorize(
     ctx: Ctx,
     *,
     charge_id: str,
-    payment_intent: PaymentIntent,
-    payment_method: PaymentMethod,
+    payment_intent: ChargedPayment,
+    payment_method: ChargedCard,
     decline: cards.Decline | None,
     three_d_secure: dict[str, Any] | None,
 ) -> Charge:
@@ -201,7 +250,7 @@ def authorize(
 
 
 def card_details(
-    pm: PaymentMethod | Card,
+    pm: ChargedCard,
     profile: cards.CardProfile,
     amount: int,
     charge_id: str,
@@ -243,7 +292,7 @@ def _digits(seed: str) -> str:
     return f"{value:010d}{zlib.crc32(seed[::-1].encode()):010d}"
 
 
-def _checks(pm: PaymentMethod | Card, profile: cards.CardProfile, decline: cards.Decline | None
+def _checks(pm: ChargedCard, profile: cards.CardProfile, decline: cards.Decline | None
             ) -> dict[str, str | None]:
     """A check runs only when its datum was given (https://docs.stripe.com/radar/rules)."""
     address = pm.billing_details.get("address") or {}

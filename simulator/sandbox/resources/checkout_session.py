@@ -12,23 +12,22 @@ simulates no Subscriptions or SetupIntents.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from simulator.sandbox import jobs
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.resources import checkout_options as options
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
-    find,
     list_object,
     load,
     register,
     save,
 )
-from simulator.sandbox.resources.common import empty_address, read_shipping
+from simulator.sandbox.resources.common import empty_address
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.price import Price, create_inline_price, line_item_price
 from simulator.sandbox.resources.product import Product, packed_pattern, packed_subtype
@@ -49,9 +48,6 @@ DEFAULT_PAGE = 10
 # API versions.
 UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
 MODES = ("payment", "setup", "subscription")
-CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
-SETUP_FUTURE_USAGES = ("off_session", "on_session")
-THREE_D_SECURE = ("any", "automatic", "challenge")
 SUBMIT_TYPES = ("auto", "book", "donate", "pay")
 LOCALES = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
@@ -306,8 +302,8 @@ def create_checkout_session(ctx: Ctx, params: Params) -> CheckoutSession:
     _read_redirects(ctx, params, session)
     _read_payment_method_types(ctx, params, session)
     _read_presentation(params, session)
-    session.payment_method_options = _read_payment_method_options(params)
-    session.payment_intent_data = _read_payment_intent_data(params)
+    session.payment_method_options = options.read_payment_method_options(params)
+    session.payment_intent_data = options.read_payment_intent_data(params)
     params.finish()
     save(ctx, session)
     jobs.schedule(ctx, EXPIRE_JOB, session.id, session.expires_at)
@@ -403,7 +399,7 @@ def _read_line_item(ctx: Ctx, params: Params, name: str) -> LineItem:
         currency=price.currency,
         description=product_name,
         amount_subtotal=price.amount_for(quantity),
-        adjustable_quantity=_read_adjustable_quantity(params),
+        adjustable_quantity=options.read_adjustable_quantity(params),
         metadata=apply_metadata({}, params.metadata()),
     )
 
@@ -428,18 +424,6 @@ def _line_item_price(ctx: Ctx, params: Params) -> tuple[Price, str]:
         )
     price = line_item_price(ctx, price_id, params.name("price"))
     return price, load(ctx, Product, price.product).name
-
-
-def _read_adjustable_quantity(params: Params) -> dict[str, Any] | None:
-    """Kept for display; the hosted page does not offer quantity changes."""
-    adjustable = params.hash("adjustable_quantity")
-    if adjustable is None:
-        return None
-    return {
-        "enabled": adjustable.boolean("enabled", required=True),
-        "maximum": adjustable.integer("maximum", minimum=1, maximum=999999),
-        "minimum": adjustable.integer("minimum", minimum=0),
-    }
 
 
 # -- customer, redirects, payment methods, presentation -----------------------------------
@@ -517,101 +501,12 @@ def _read_presentation(params: Params, session: CheckoutSession) -> None:
         session.shipping_address_collection = {"allowed_countries": countries}
     if (tax := params.hash("automatic_tax")) is not None:
         session.automatic_tax = bool(tax.boolean("enabled", required=True))
-    session.after_expiration = _read_after_expiration(params)
-
-
-def _read_after_expiration(params: Params) -> dict[str, Any] | None:
-    """Recovery settings are kept; the sandbox makes no recovery URL on expiry."""
-    after = params.hash("after_expiration")
-    recovery = after.hash("recovery", required=True) if after is not None else None
-    if recovery is None:
-        return None
-    return {"recovery": {
-        "allow_promotion_codes": bool(recovery.boolean("allow_promotion_codes")),
-        "enabled": bool(recovery.boolean("enabled", required=True)),
-        "expires_at": None,
-        "url": None,
-    }}
-
-
-def _read_payment_method_options(params: Params) -> dict[str, Any]:
-    options = params.hash("payment_method_options")
-    card = options.hash("card") if options is not None else None
-    if card is None:
-        return {}
-    three_d_secure = card.enum("request_three_d_secure", THREE_D_SECURE) or "automatic"
-    return {"card": {"request_three_d_secure": three_d_secure}}
-
-
-def _read_payment_intent_data(params: Params) -> dict[str, Any]:
-    """What ``payment_intent_data`` passes on to the PaymentIntent made at confirmation."""
-    data = params.hash("payment_intent_data")
-    if data is None:
-        return {}
-    values: dict[str, Any] = {
-        "capture_method": data.enum("capture_method", CAPTURE_METHODS),
-        "description": data.string("description", max_length=1000),
-        "metadata": apply_metadata({}, data.metadata()),
-        "receipt_email": data.string("receipt_email"),
-        "setup_future_usage": data.enum("setup_future_usage", SETUP_FUTURE_USAGES),
-        "shipping": read_shipping(data.hash("shipping")),
-        "statement_descriptor": data.string("statement_descriptor", max_length=22),
-        "statement_descriptor_suffix": data.string("statement_descriptor_suffix", max_length=22),
-        "transfer_group": data.string("transfer_group"),
-    }
-    return {key: value for key, value in values.items() if value not in (None, {})}
+    session.after_expiration = options.read_after_expiration(params)
 
 
 # -- reads ------------------------------------------------------------------------------
 def retrieve_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
     return load(ctx, CheckoutSession, session_id)
-
-
-# -- expiry ----------------------------------------------------------------------------
-def expire_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
-    """``POST /v1/checkout/sessions/{id}/expire``: only open sessions can be expired
-    (https://docs.stripe.com/api/checkout/sessions/expire)."""
-    session = load(ctx, CheckoutSession, session_id)
-    if session.status != "open":
-        raise InvalidRequestError(
-            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout'
-            f" Session has a status of `{session.status}`.",
-        )
-    _expire(ctx, session)
-    return session
-
-
-@jobs.job_handler(EXPIRE_JOB)
-def expire_when_due(ctx: Ctx, session_id: str) -> None:
-    """The scheduled expiry at ``expires_at``; a session paid or expired meanwhile stays."""
-    session = find(ctx, CheckoutSession, session_id)
-    if session is not None and session.status == "open" and ctx.now >= session.expires_at:
-        _expire(ctx, session)
-
-
-def _expire(ctx: Ctx, session: CheckoutSession) -> None:
-    session.status = "expired"
-    jobs.cancel(ctx, EXPIRE_JOB, session.id)
-    if session.payment_intent is not None:
-        _cancel_payment_intent(ctx, session.payment_intent)
-    save(ctx, session)
-    ctx.emit("checkout.session.expired", session)
-
-
-def _cancel_payment_intent(ctx: Ctx, payment_intent_id: str) -> None:
-    """An expired session's PaymentIntent can no longer be paid: cancel it as abandoned.
-    One that already left the cancelable states (it succeeded meanwhile) is left alone.
-    The PaymentIntent module is imported lazily, so that sessions work without it."""
-    try:
-        module = importlib.import_module("simulator.sandbox.resources.payment_intent")
-    except ModuleNotFoundError:
-        return
-    try:
-        module.cancel_payment_intent(
-            ctx, payment_intent_id, Params({"cancellation_reason": "abandoned"})
-        )
-    except InvalidRequestError:
-        return
 
 
 # -- for the hosted checkout page --------------------------------------------------------

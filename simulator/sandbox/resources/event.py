@@ -3,11 +3,14 @@ with the object as it was at that moment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.sandbox.account import default_api_version
+from simulator.sandbox.context import Renderable
 from simulator.sandbox.resources.base import Ctx, StripeObject, register, save
+from simulator.sandbox.resources.webhook_endpoint import WebhookEndpoint, subscribed_endpoints
 from simulator.sandbox.versions import ACCOUNT_DEFAULT_VERSION
 
 
@@ -41,19 +44,35 @@ class Event(StripeObject):
         }
 
 
+# Called with (ctx, event, endpoints) inside the emitting transaction; the webhook outbox
+# is one, so that queuing a delivery is atomic with the state change.
+EventListener = Callable[[Ctx, Event, Sequence[WebhookEndpoint]], None]
+
+
+class EventLog:
+    """The ``EventSink`` a sandbox runtime injects into every context: stores the event
+    and tells its listeners (given at start-up, never added by an import)."""
+
+    def __init__(self, listeners: Sequence[EventListener] = ()) -> None:
+        self.listeners = tuple(listeners)
+
+    def emit(self, ctx: Ctx, event_type: str, obj: Renderable,
+             previous_attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+        return emit_event(ctx, event_type, obj, previous_attributes, self.listeners)
+
+
 def emit_event(
     ctx: Ctx,
     event_type: str,
-    obj: StripeObject,
+    obj: Renderable,
     previous_attributes: dict[str, Any] | None = None,
+    listeners: Sequence[EventListener] = (),
 ) -> dict[str, Any]:
     """Record the event Stripe would emit, rendered in the account's default API version.
 
     ``pending_webhooks`` counts the enabled endpoints that subscribe to this type; the
     webhook dispatcher queues one delivery for each of them in the same transaction.
     """
-    from simulator.sandbox.resources.webhook_endpoint import subscribed_endpoints
-
     version = _account_version(ctx)
     data: dict[str, Any] = {"object": obj.serialize(ctx.with_version(version))}
     if previous_attributes:
@@ -69,7 +88,7 @@ def emit_event(
         pending_webhooks=len(endpoints),
     )
     save(ctx, event)
-    for listener in EVENT_LISTENERS:
+    for listener in listeners:
         listener(ctx, event, endpoints)
     return event.serialize(ctx)
 
@@ -81,7 +100,3 @@ def _account_version(ctx: Ctx) -> str:
     version: str = ctx.cache["account_api_version"]
     return version
 
-
-# Called with (ctx, event, endpoints) inside the emitting transaction; the webhook outbox
-# registers itself here so that queuing a delivery is atomic with the state change.
-EVENT_LISTENERS: list[Any] = []

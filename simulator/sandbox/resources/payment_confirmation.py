@@ -8,30 +8,67 @@ checkout): it asks for 3-D Secure or authorizes a charge. A decline is recorded 
 charge, ``last_payment_error``, events) and then returned as the CardError that the API
 answers with 402; the request's transaction commits that record, as Stripe's does.
 
-The PaymentIntent arrives loaded: this module never imports its class at run time, so
-that :mod:`.payment_intent` can build on it without a cycle.
+The PaymentIntent arrives loaded and is seen through :class:`ConfirmablePayment`, the few
+fields confirmation reads and sets: this module never imports the PaymentIntent's module, so
+that :mod:`.payment_intent` builds on it without a cycle.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from simulator.sandbox import cards
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
-from simulator.sandbox.resources.base import Ctx, previous_attributes, save
+from simulator.sandbox.resources.base import Ctx, Storable, previous_attributes, save
 from simulator.sandbox.resources.payment_method import (
     CONSUMED_MESSAGE,
     PaymentMethod,
     load_payment_method,
 )
 
-if TYPE_CHECKING:
-    from simulator.sandbox.resources.payment_intent import PaymentIntent, Status
+# A PaymentIntent's status (https://docs.stripe.com/payments/paymentintents/lifecycle).
+Status = Literal[
+    "requires_payment_method",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+    "requires_capture",
+    "canceled",
+    "succeeded",
+]
+
+
+class ConfirmablePayment(charges.ChargedPayment, Storable, Protocol):
+    """What confirming a payment and its 3-D Secure step read and change on the intent."""
+
+    status: Status
+    confirmation_method: str
+    payment_method: str | None
+    setup_future_usage: str | None
+    latest_charge: str | None
+    last_payment_error: dict[str, Any] | None
+    amount_capturable: int
+    amount_received: int
+    card_options: dict[str, str]
+    return_url: str | None
+    return_url_required: bool
+    authenticated_with: str | None
+
+    @property
+    def effective_capture_method(self) -> str: ...
+
+    def serialize(self, ctx: Ctx) -> dict[str, Any]: ...
+
+    def unexpected_state(self, ctx: Ctx, message: str, param: str | None = None
+                         ) -> InvalidRequestError: ...
+
+
+Payment = TypeVar("Payment", bound=ConfirmablePayment)
 
 CONFIRMABLE: tuple[Status, ...] = (
     "requires_payment_method", "requires_confirmation", "requires_action"
@@ -66,7 +103,7 @@ class Attempt:
     error_on_requires_action: bool = False
 
 
-def read_attempt(ctx: Ctx, pi: PaymentIntent, params: Params, *, confirming: bool,
+def read_attempt(ctx: Ctx, pi: ConfirmablePayment, params: Params, *, confirming: bool,
                  creating: bool = False) -> Attempt:
     if creating and not confirming:
         for name in CONFIRM_ONLY_PARAMS:
@@ -91,7 +128,7 @@ def read_attempt(ctx: Ctx, pi: PaymentIntent, params: Params, *, confirming: boo
 
 
 # -- confirming -------------------------------------------------------------------------
-def check_usable(pi: PaymentIntent, pm: PaymentMethod) -> None:
+def check_usable(pi: ConfirmablePayment, pm: PaymentMethod) -> None:
     """A customer's PaymentMethod pays only that customer's PaymentIntents; one used
     without a customer, or detached, never pays again."""
     if pm.consumed:
@@ -107,7 +144,7 @@ def check_usable(pi: PaymentIntent, pm: PaymentMethod) -> None:
             " method must be attached to the customer.", param="payment_method")
 
 
-def _cannot_confirm(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
+def _cannot_confirm(ctx: Ctx, pi: ConfirmablePayment) -> InvalidRequestError:
     if pi.status == "succeeded":
         return pi.unexpected_state(ctx, "You cannot confirm this PaymentIntent because it has"
                                     " already succeeded after being previously confirmed.")
@@ -119,8 +156,8 @@ def _cannot_confirm(ctx: Ctx, pi: PaymentIntent) -> InvalidRequestError:
     )
 
 
-def confirm_payment(ctx: Ctx, pi: PaymentIntent, payment: tuple[PaymentMethod, bool] | None,
-                    attempt: Attempt) -> PaymentIntent:
+def confirm_payment(ctx: Ctx, pi: Payment, payment: tuple[PaymentMethod, bool] | None,
+                    attempt: Attempt) -> Payment:
     """Confirm with ``payment`` (a PaymentMethod and whether it is new and unsaved) or
     the one already on ``pi``; saves both and raises the CardError of a decline. Every
     entry point (the API, the hosted checkout page) confirms through here."""
@@ -157,7 +194,7 @@ class Gate(Enum):
     ATTEMPT_ERROR = "attempt_error"
 
 
-def authentication_gate(pi: PaymentIntent, pm: PaymentMethod, attempt: Attempt) -> Gate:
+def authentication_gate(pi: ConfirmablePayment, pm: PaymentMethod, attempt: Attempt) -> Gate:
     """Cards that require 3DS ask for it on session and are declined off session unless
     set up; any supporting card asks when ``request_three_d_secure`` is ``any`` or
     ``challenge`` (https://docs.stripe.com/payments/3d-secure/authentication-flow)."""
@@ -181,7 +218,7 @@ def authentication_gate(pi: PaymentIntent, pm: PaymentMethod, attempt: Attempt) 
 
 
 def confirm_with_payment_method(
-    ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, attempt: Attempt | None = None
+    ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod, attempt: Attempt | None = None
 ) -> CardError | None:
     """Confirm ``pi`` with ``pm`` in memory (the caller saves both): ask for 3-D Secure,
     or authorize a charge. Returns the CardError of a decline, already recorded."""
@@ -213,14 +250,14 @@ def _decline_for(pm: PaymentMethod, gate: Gate) -> cards.Decline | None:
     return decline
 
 
-def _charge_id(ctx: Ctx, pi: PaymentIntent) -> str:
+def _charge_id(ctx: Ctx, pi: ConfirmablePayment) -> str:
     """A PaymentIntent's first charge shares its id's tail, as on Stripe."""
     if pi.latest_charge is None:
         return "ch_" + pi.id.removeprefix("pi_")
     return f"ch_3{ctx.ids.sortable(23)}"
 
 
-def _authorize(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, decline: cards.Decline | None,
+def _authorize(ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod, decline: cards.Decline | None,
                three_ds: dict[str, Any] | None) -> CardError | None:
     charge = charges.authorize(ctx, charge_id=_charge_id(ctx, pi), payment_intent=pi,
                                payment_method=pm, decline=decline, three_d_secure=three_ds)
@@ -231,7 +268,7 @@ def _authorize(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, decline: cards.De
     return None
 
 
-def _record_authorization(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod,
+def _record_authorization(ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod,
                           charge: charges.Charge) -> None:
     _keep_payment_method(ctx, pi, pm)
     if pi.effective_capture_method == "manual":
@@ -252,7 +289,7 @@ def _record_authorization(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod,
     disputes.open_dispute(ctx, charge)
 
 
-def _keep_payment_method(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod) -> None:
+def _keep_payment_method(ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod) -> None:
     """``setup_future_usage`` with a customer attaches the card once it is authorized
     (https://docs.stripe.com/payments/save-during-payment); otherwise a card used without
     a customer is spent."""
@@ -284,7 +321,7 @@ def _payment_error(decline: cards.Decline, charge_id: str | None, pm: dict[str, 
     return error
 
 
-def _record_decline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, charge: charges.Charge,
+def _record_decline(ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod, charge: charges.Charge,
                     decline: cards.Decline) -> CardError:
     """Back to ``requires_payment_method`` with ``last_payment_error``; the failed charge
     and both events are kept (https://docs.stripe.com/declines)."""
@@ -307,8 +344,8 @@ def _record_decline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, charge: char
 
 # -- 3-D Secure, completed on the sandbox's authentication page --------------------------
 def complete_authentication(
-    ctx: Ctx, pi: PaymentIntent, outcome: Literal["authenticate", "fail"]
-) -> PaymentIntent:
+    ctx: Ctx, pi: Payment, outcome: Literal["authenticate", "fail"]
+) -> Payment:
     """The customer passes or fails the challenge. Passing confirms the payment (or, with
     ``confirmation_method=manual``, waits for the server's confirm); failing returns the
     PaymentIntent to ``requires_payment_method`` with
@@ -333,7 +370,7 @@ def complete_authentication(
     return pi
 
 
-def _fail_authentication(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod) -> None:
+def _fail_authentication(ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod) -> None:
     failure = cards.Decline(code="payment_intent_authentication_failure", decline_code="",
                             message=AUTHENTICATION_FAILED)
     error = _payment_error(failure, None, pm.serialize(ctx), "invalid_request_error")

@@ -38,6 +38,7 @@ from simulator.sandbox.resources.common import read_shipping
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_confirmation import (
     CONFIRMABLE,
+    Status,
     check_usable,
     complete_authentication,
     confirm_payment,
@@ -57,15 +58,6 @@ from simulator.sandbox.resources.payment_method import (
     resolve_payment_method,
 )
 
-Status = Literal[
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "canceled",
-    "succeeded",
-]
 UPDATABLE = CONFIRMABLE
 CANCELABLE: tuple[Status, ...] = (
     "requires_payment_method", "requires_capture", "requires_confirmation", "requires_action",

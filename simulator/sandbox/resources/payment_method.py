@@ -21,7 +21,16 @@ from typing import Any, Literal
 from simulator.sandbox import cards
 from simulator.sandbox.errors import CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources.base import Ctx, StripeObject, find, load, register, save
+from simulator.sandbox.resources.base import (
+    Ctx,
+    StripeObject,
+    find,
+    load,
+    previous_attributes,
+    register,
+    save,
+)
+from simulator.sandbox.resources.card import Card
 from simulator.sandbox.resources.common import empty_billing_details, read_address
 from simulator.sandbox.resources.customer import Customer
 
@@ -254,8 +263,6 @@ def load_payment_method(ctx: Ctx, pm_id: str, param: str = "id") -> PaymentMetho
     (https://docs.stripe.com/payments/payment-methods/transitioning). The card stays
     the stored object: the PaymentMethod seen through it is never saved."""
     if pm_id.startswith("card_"):
-        from simulator.sandbox.resources.card import Card
-
         card = find(ctx, Card, pm_id)
         if card is None or card.is_deleted() or card.customer is None:
             raise resource_missing(PaymentMethod.NOUN, pm_id, param)
@@ -303,8 +310,6 @@ def _update_expiry(ctx: Ctx, pm: PaymentMethod, card: Params) -> None:
 
 
 def _emit_change(ctx: Ctx, event_type: str, pm: PaymentMethod, before: dict[str, Any]) -> None:
-    from simulator.sandbox.resources.base import previous_attributes
-
     after = pm.serialize(ctx)
     ctx.emit(event_type, pm, previous_attributes(before, after))
 
@@ -363,8 +368,6 @@ def detach_payment_method(ctx: Ctx, pm_id: str) -> PaymentMethod:
 
 
 def _clear_default(ctx: Ctx, customer_id: str, pm_id: str) -> None:
-    from simulator.sandbox.resources.base import find, previous_attributes
-
     customer = find(ctx, Customer, customer_id)
     if customer is None or customer.default_payment_method != pm_id:
         return

@@ -9,7 +9,7 @@ Dashboard's catalogue leaves them out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
@@ -18,13 +18,9 @@ from simulator.sandbox.resources.base import (
     StripeObject,
     find,
     load,
-    previous_attributes,
     register,
     save,
 )
-
-if TYPE_CHECKING:
-    from simulator.sandbox.resources.price import Price
 
 ProductType = Literal["good", "service"]
 PRODUCT_TYPES = ("good", "service")
@@ -159,7 +155,7 @@ def _read_package_dimensions(params: Params) -> dict[str, float] | None:
             for name in PACKAGE_DIMENSIONS}
 
 
-def _apply_fields(product: Product, params: Params) -> None:
+def apply_product_fields(product: Product, params: Params) -> None:
     """The fields create and update share; ``""`` clears the optional ones."""
     for name, limit in (("description", 40000), ("statement_descriptor", STATEMENT_DESCRIPTOR_MAX),
                         ("unit_label", UNIT_LABEL_MAX), ("url", 5000), ("tax_code", 5000)):
@@ -178,39 +174,8 @@ def _apply_fields(product: Product, params: Params) -> None:
     product.metadata = apply_metadata(product.metadata, params.metadata())
 
 
-# -- operations -------------------------------------------------------------------------
-def create_product(ctx: Ctx, params: Params) -> Product:
-    """``default_price_data`` creates the product's first Price in the same request and
-    makes it the ``default_price`` (https://docs.stripe.com/api/products/create)."""
-    product = Product(
-        id=_new_product_id(ctx, params.string("id")),
-        created=ctx.now,
-        updated=ctx.now,
-        name=params.required_string("name"),
-        type="good" if params.enum("type", PRODUCT_TYPES) == "good" else "service",
-    )
-    _apply_fields(product, params)
-    price = _default_price(ctx, product, params.hash("default_price_data"))
-    params.finish()
-    save(ctx, product)
-    ctx.emit("product.created", product)
-    if price is not None:
-        save(ctx, price)
-        ctx.emit("price.created", price)
-    return product
-
-
-def _default_price(ctx: Ctx, product: Product, price_data: Params | None) -> Price | None:
-    if price_data is None:
-        return None
-    from simulator.sandbox.resources.price import new_price
-
-    price = new_price(ctx, price_data, product.id)
-    product.default_price = price.id
-    return price
-
-
-def _new_product_id(ctx: Ctx, requested: str | None) -> str:
+# -- operations (those that touch prices too are in flows/catalog.py) ------------------
+def new_product_id(ctx: Ctx, requested: str | None) -> str:
     """Products may be given their own id; Stripe refuses one that is taken."""
     if requested is None:
         return ctx.ids.new("prod", 14)
@@ -225,7 +190,7 @@ def create_price_product(ctx: Ctx, params: Params) -> Product:
     """``POST /v1/prices`` with ``product_data``: a catalogue product, from the few fields
     that hash takes (https://docs.stripe.com/api/prices/create)."""
     product = Product(
-        id=_new_product_id(ctx, params.string("id")),
+        id=new_product_id(ctx, params.string("id")),
         created=ctx.now,
         updated=ctx.now,
         name=params.required_string("name"),
@@ -264,59 +229,6 @@ def create_inline_product(ctx: Ctx, params: Params) -> Product:
 def retrieve_product(ctx: Ctx, product_id: str) -> Product:
     """Deleted products are gone: retrieving one is ``resource_missing``."""
     return load(ctx, Product, product_id)
-
-
-def update_product(ctx: Ctx, product_id: str, params: Params) -> Product:
-    product = load(ctx, Product, product_id)
-    before = product.serialize(ctx)
-    if "name" in params:
-        product.name = params.required_string("name")
-    _apply_fields(product, params)
-    if "default_price" in params:
-        product.default_price = _own_price(ctx, product, params.string("default_price"))
-    params.finish()
-    after = product.serialize(ctx)
-    if after != before:
-        product.updated = ctx.now
-        save(ctx, product)
-        ctx.emit("product.updated", product, previous_attributes(before, product.serialize(ctx)))
-    return product
-
-
-def _own_price(ctx: Ctx, product: Product, price_id: str | None) -> str | None:
-    """A product's ``default_price`` must be one of its own prices."""
-    if price_id is None:
-        return None
-    from simulator.sandbox.resources.price import Price
-
-    price = load(ctx, Price, price_id, param="default_price")
-    if price.product != product.id:
-        raise InvalidRequestError(
-            f"The price `{price.id}` does not belong to the product `{product.id}`.",
-            param="default_price",
-        )
-    return price.id
-
-
-def delete_product(ctx: Ctx, product_id: str) -> Product:
-    """Stripe deletes only products without prices; others must be archived instead."""
-    product = load(ctx, Product, product_id)
-    if has_prices(ctx, product.id):
-        raise InvalidRequestError(
-            "This product cannot be deleted because it has one or more user-created prices."
-        )
-    snapshot = Product.from_state(product.state())
-    product.deleted = True
-    save(ctx, product)
-    ctx.emit("product.deleted", snapshot)
-    return product
-
-
-def has_prices(ctx: Ctx, product_id: str) -> bool:
-    from simulator.sandbox.resources.price import Price, price_pattern
-
-    pattern = price_pattern(product=product_id, inline=None)
-    return bool(ctx.store.page(Price.OBJECT, limit=1, subtype_patterns=[pattern]).rows)
 
 
 def product_pattern(*, active: bool | None = None, shippable: bool | None = None,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from simulator.sandbox import cards, jobs
-from simulator.sandbox.errors import InvalidRequestError, NotFoundError
+from simulator.sandbox.errors import InvalidRequestError, NotFoundError, resource_missing
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources import balance_transaction
 from simulator.sandbox.resources.balance_transaction import format_amount
@@ -137,13 +137,15 @@ def _charge_to_refund(ctx: Ctx, charge_id: str | None, pi_id: str | None) -> Cha
 
 
 def _charge_of_payment_intent(ctx: Ctx, pi_id: str) -> Charge:
-    from simulator.sandbox.resources.payment_intent import PaymentIntent
-
-    pi = load(ctx, PaymentIntent, pi_id, "payment_intent")
-    charge = find(ctx, Charge, pi.latest_charge) if pi.latest_charge else None
+    # The PaymentIntent is read by id for its latest charge; refunds never import it.
+    row = ctx.store.get(pi_id, "payment_intent") if isinstance(pi_id, str) else None
+    if row is None:
+        raise resource_missing("payment_intent", str(pi_id), "payment_intent")
+    latest_charge = row.data.get("latest_charge")
+    charge = find(ctx, Charge, latest_charge) if latest_charge else None
     if charge is None or not charge.paid or not charge.captured:
         raise InvalidRequestError(
-            f"This PaymentIntent ({pi.id}) does not have a successful charge to refund.",
+            f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
             param="payment_intent",
         )
     return charge

@@ -131,27 +131,3 @@ def finish_advance(ctx: Ctx, clock_id: str) -> None:
     clock.status = "ready"
     save(ctx, clock)
     ctx.emit("test_helpers.test_clock.ready", clock)
-
-
-def delete_test_clock(ctx: Ctx, clock_id: str) -> TestClock:
-    """Deleting a clock deletes every customer attached to it (and their objects)."""
-    from simulator.sandbox.resources.customer import delete_customer
-
-    clock = load(ctx, TestClock, clock_id)
-    for customer_id in _attached_customer_ids(ctx, clock.id):
-        delete_customer(ctx, customer_id)
-    jobs.cancel(ctx, ADVANCE_JOB, clock.id)
-    snapshot = TestClock.from_state(clock.state())
-    clock.deleted = True
-    save(ctx, clock)
-    ctx.emit("test_helpers.test_clock.deleted", snapshot)
-    return clock
-
-
-def _attached_customer_ids(ctx: Ctx, clock_id: str) -> list[str]:
-    rows = ctx.store.conn.execute(
-        "SELECT id FROM objects WHERE type = 'customer' AND deleted = 0"
-        " AND json_extract(data, '$.test_clock') = ? ORDER BY created, rowid",
-        (clock_id,),
-    ).fetchall()
-    return [str(row[0]) for row in rows]

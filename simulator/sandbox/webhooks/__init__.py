@@ -1,16 +1,16 @@
 """Signed webhook delivery with retries, as Stripe does it (https://docs.stripe.com/webhooks).
 
-``install(runtime)`` is called once per app: it creates the outbox tables, hooks the
-outbox into event emission (``EVENT_LISTENERS``) and, in a server process, starts the
-dispatcher thread. Layout:
+``install(runtime)`` is called once per app: it creates the outbox tables and, in a
+server process, starts the dispatcher thread; ``queue_deliveries`` is the event listener
+the app's wiring gives the runtime's event log, so a delivery is queued in the event's
+transaction. Layout:
 
 - ``outbox``: delivery rows queued in the event's transaction, leases, the attempt log;
 - ``dispatcher``: signing, POSTing and recording attempts; the background thread; drain;
 - ``schedule``: retry profiles (``test``, ``live``, ``fast``) on the sandbox clock;
 - ``signing``: the ``Stripe-Signature`` header;
 - ``settings``: the sandbox's and each endpoint's delivery settings (chaos, secret roll);
-- ``receiver``: a verifying local receiver, for tests, benchmarks and demos;
-- ``bench``: deliveries per second and event-to-delivery latency.
+- ``receiver``: a verifying local receiver, for tests, benchmarks and demos.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Sequence
 
 from simulator.sandbox.resources.base import Ctx
-from simulator.sandbox.resources.event import EVENT_LISTENERS, Event
+from simulator.sandbox.resources.event import Event
 from simulator.sandbox.resources.webhook_endpoint import WebhookEndpoint
 from simulator.sandbox.runtime import Runtime
 from simulator.sandbox.store import Store
@@ -36,8 +36,6 @@ def install(rt: Runtime) -> Dispatcher:
     if existing is not None:
         return existing
     _ensure_tables(rt.store)
-    if queue_deliveries not in EVENT_LISTENERS:
-        EVENT_LISTENERS.append(queue_deliveries)
     dispatcher = Dispatcher(rt)
     _DISPATCHERS[rt.store] = dispatcher
     if rt.config.run_ticker:

@@ -275,7 +275,7 @@ class Dispatcher:
 
     def _ctx(self, now: float) -> Ctx:
         return Ctx(store=self.rt.store, now=int(now), ids=self.rt.ids,
-                   base_url=self.rt.public_url(""))
+                   base_url=self.rt.public_url(""), sink=self.rt.event_sink)
 
 
 def _undeliverable(event: Event | None, endpoint: WebhookEndpoint | None) -> str | None:

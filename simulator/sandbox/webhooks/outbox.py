@@ -119,7 +119,7 @@ def clear(store: Store) -> None:
 def queue_event_deliveries(
     ctx: Ctx, event: Event, endpoints: Sequence[WebhookEndpoint]
 ) -> list[str]:
-    """The ``EVENT_LISTENERS`` hook: one delivery per subscribed endpoint (plus chaos
+    """The event log's listener: one delivery per subscribed endpoint (plus chaos
     copies), due now on the sandbox clock."""
     queued: list[str] = []
     for endpoint in endpoints:

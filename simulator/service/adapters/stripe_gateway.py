@@ -67,6 +67,13 @@ class CheckoutSessionInfo:
 
 
 @dataclass(frozen=True)
+class RefundInfo:
+    id: str
+    status: str  # pending, requires_action, succeeded, failed, canceled
+    amount: int
+
+
+@dataclass(frozen=True)
 class PaymentDetails:
     """What the service keeps of a payment: never a card number, only brand and last 4."""
 
@@ -88,6 +95,8 @@ class PaymentDetails:
     failure_message: str | None
     # Ours when set: the metadata the service puts on every PaymentIntent it starts.
     payment_session_id: str | None = None
+    # Stripe's card fingerprint: the same card number gives the same value (fraud rules).
+    card_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,15 @@ class StripeGateway:
         return _session_info(session.to_dict())
 
     # -- payments -----------------------------------------------------------------------
+    def refund_payment(self, payment_intent_id: str, *, idempotency_key: str) -> RefundInfo:
+        """Refund a payment in full (https://docs.stripe.com/api/refunds/create). The same
+        key on a second request replays the first refund instead of making another."""
+        refund = self._call("create refund", lambda: self.client.v1.refunds.create(
+            params={"payment_intent": payment_intent_id},
+            options={"idempotency_key": idempotency_key})).to_dict()
+        return RefundInfo(str(refund["id"]), str(refund.get("status") or ""),
+                          int(refund.get("amount") or 0))
+
     def payment_details(self, payment_intent_id: str) -> PaymentDetails:
         """The PaymentIntent with its latest charge and that charge's balance
         transaction expanded (https://docs.stripe.com/expand): card brand, last 4 and
@@ -409,4 +427,5 @@ def _payment_details(intent: dict[str, Any]) -> PaymentDetails:
         decline_code=error.get("decline_code") or _failed_charge_reason(charge),
         failure_message=error.get("message") or charge.get("failure_message"),
         payment_session_id=(intent.get("metadata") or {}).get("payment_session_id"),
+        card_fingerprint=card.get("fingerprint"),
     )

@@ -8,7 +8,7 @@ from typing import Literal
 Kind = Literal[
     "circuit_open", "handler_failure", "webhook_signature_failures", "review_needed",
     "late_payment", "duplicate_payment", "job_failed", "mail_failed", "receipt_tampered",
-    "payment_failure_rate", "dispute_opened", "dispute_lost",
+    "payment_failure_rate", "dispute_opened", "dispute_lost", "sms_failed",
 ]
 Severity = Literal["info", "warning", "critical"]
 

@@ -59,3 +59,30 @@ def window_closed_mail(buyer: User, win: AuctionWin, merchant: str) -> Mail:
     return Mail(f"window_closed:{win.id}", buyer.email,
                 f"Payment window closed for lot {win.lot}", text)
 
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """An SMS to a buyer's phone, queued beside the mail for the same moments and sent
+    by its own job through the SMS provider. ``dedupe_key`` as for ``Mail``."""
+
+    dedupe_key: str
+    to: str
+    text: str
+
+
+def receipt_text(phone: str, win: AuctionWin, txn: Transaction, order_id: str,
+                 merchant: str) -> TextMessage:
+    return TextMessage(
+        f"receipt:{order_id}", phone,
+        f"{merchant}: payment of {format_money(txn.amount, txn.currency)} for lot {win.lot}"
+        f" received. Order {order_id}; your receipt is in your email.")
+
+
+def reminder_text(phone: str, win: AuctionWin, checkout_url: str, seconds_left: int,
+                  number: int, merchant: str) -> TextMessage:
+    hours, minutes = divmod(seconds_left // 60, 60)
+    return TextMessage(
+        f"reminder:{win.id}:{number}:{checkout_url}", phone,
+        f"{merchant}: lot {win.lot} ({win.amount_display}) is not paid yet;"
+        f" {hours} h {minutes:02d} min left: {checkout_url}")

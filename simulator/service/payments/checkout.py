@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from simulator.service.adapters.errors import PaymentsUnavailable, StripeRejected
 from simulator.service.domain.audit import STRIPE, user_actor
+from simulator.service.domain.fraud import CheckoutSignals
 from simulator.service.domain.payment_session import LIVE, PaymentSession
 from simulator.service.domain.retry import Refused, refused
 from simulator.service.payments.context import STRIPE_OPEN, PaymentContext, log
 from simulator.service.payments.errors import PaymentRefused
+from simulator.service.payments.fraud_screening import record_checkout_signals, screen_checkout
 from simulator.service.payments.outcomes import apply_checkout_state, mark_expired_in_tx
 from simulator.service.payments.views import PaymentStatusView, view, visible_session
 from simulator.service.scheduler import CHECK_STRIPE_EXPIRY, EXPIRE_CHECKOUT
@@ -42,7 +44,8 @@ class CheckoutStarted:
 
 
 # == the buyer's requests ==================================================================
-def start_checkout(ctx: PaymentContext, buyer_id: str, auction_id: str) -> CheckoutStarted:
+def start_checkout(ctx: PaymentContext, buyer_id: str, auction_id: str,
+                   signals: CheckoutSignals | None = None) -> CheckoutStarted:
     """The buyer's Checkout Session for the win. A usable open one is returned as it
     is (a double click is the same session); otherwise a new attempt, if allowed."""
     win = ctx.repo.get_win(auction_id)
@@ -50,16 +53,17 @@ def start_checkout(ctx: PaymentContext, buyer_id: str, auction_id: str) -> Check
         raise PaymentRefused("not_found", 404, f"No such auction: {auction_id}")
     if win.buyer_id != buyer_id:
         raise PaymentRefused("not_winner", 403, "Only the winning bidder can pay for this lot.")
-    return checkout(ctx, win, user_actor(buyer_id))
+    return checkout(ctx, win, user_actor(buyer_id), signals)
 
 
-def retry(ctx: PaymentContext, buyer_id: str, payment_session_id: str) -> CheckoutStarted:
+def retry(ctx: PaymentContext, buyer_id: str, payment_session_id: str,
+          signals: CheckoutSignals | None = None) -> CheckoutStarted:
     session = ctx.repo.get_payment_session(payment_session_id)
     if session is None:
         raise PaymentRefused("not_found", 404, f"No such payment: {payment_session_id}")
     if session.buyer_id != buyer_id:
         raise PaymentRefused("not_winner", 403, "Only the winning bidder can pay for this lot.")
-    return checkout(ctx, ctx.win(session.win_id), user_actor(buyer_id))
+    return checkout(ctx, ctx.win(session.win_id), user_actor(buyer_id), signals)
 
 
 def confirm_return(ctx: PaymentContext, checkout_session_id: str,
@@ -81,13 +85,18 @@ def confirm_return(ctx: PaymentContext, checkout_session_id: str,
 
 
 # == starting a checkout ===================================================================
-def checkout(ctx: PaymentContext, win: AuctionWin, actor: str) -> CheckoutStarted:
+def checkout(ctx: PaymentContext, win: AuctionWin, actor: str,
+             signals: CheckoutSignals | None = None) -> CheckoutStarted:
+    """``signals`` (the buyer's address and device) come with a buyer's request; the
+    fraud rules that need no payment run before a new attempt (a block refuses it)."""
     sessions = ctx.repo.sessions_for_win(win.id)
     usable = next((s for s in sessions if s.is_usable(ctx.clock.now())), None)
     if usable is not None:
         return CheckoutStarted(usable, created=False)
+    signals = signals or CheckoutSignals()
+    screen_checkout(ctx, win, signals, actor)
     _close_previous_at_stripe(ctx, win, sessions, actor)
-    session, created = _claim_attempt(ctx, win, actor)
+    session, created = _claim_attempt(ctx, win, actor, signals)
     if not session.reached_stripe:
         session = _create_at_stripe(ctx, win, session, actor)
     return CheckoutStarted(session, created)
@@ -108,8 +117,8 @@ def _close_previous_at_stripe(ctx: PaymentContext, win: AuctionWin,
     apply_checkout_state(ctx, previous[-1], info, actor)
 
 
-def _claim_attempt(ctx: PaymentContext, win: AuctionWin,
-                   actor: str) -> tuple[PaymentSession, bool]:
+def _claim_attempt(ctx: PaymentContext, win: AuctionWin, actor: str,
+                   signals: CheckoutSignals) -> tuple[PaymentSession, bool]:
     """Decide and insert the attempt's row, with its idempotency key, before Stripe is
     called. Serialized per win by ``BEGIN IMMEDIATE`` and the live-session index."""
     now = ctx.clock.now()
@@ -127,6 +136,7 @@ def _claim_attempt(ctx: PaymentContext, win: AuctionWin,
             mark_expired_in_tx(ctx, live, "session_expired", actor)
         session = _new_session(ctx, win, decision.attempt, now)
         ctx.repo.add_payment_session(session)
+        record_checkout_signals(ctx, session.id, win, signals)
         ctx.audit(actor, "payment_session.created", "payment_session", session.id,
                   None, session.snapshot())
         return session, True

@@ -20,7 +20,11 @@ from simulator.service.adapters.repositories import Job, Repository
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SCHEDULER, SYSTEM
-from simulator.service.domain.notification import reminder_mail, window_closed_mail
+from simulator.service.domain.notification import (
+    reminder_mail,
+    reminder_text,
+    window_closed_mail,
+)
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import LIVE, PaymentSession, Status
 from simulator.service.domain.retry import buyer_message
@@ -34,6 +38,7 @@ from simulator.service.payments.context import (
 )
 from simulator.service.payments.errors import PaymentRefused
 from simulator.service.payments.outcomes import apply_checkout_state
+from simulator.service.payments.texts import SEND_SMS, queue_text, send_text, text_records
 from simulator.service.scheduler import (
     CHECK_FAILURE_RATE,
     CHECK_STRIPE_EXPIRY,
@@ -179,11 +184,16 @@ def send_reminder(ctx: PaymentContext, job: Job) -> float | None:
     seconds_left = ctx.window(win).seconds_left(ctx.clock.now())
     mail = reminder_mail(buyer, win, url, seconds_left, int(number),
                          ctx.config.merchant_name)
+    phone = text_records(ctx).phone_of(buyer.id)
     with ctx.repo.transaction():
         mail_id = ctx.repo.queue_mail(mail, ctx.clock.timestamp())
-        job_id = ctx.scheduler.schedule(SEND_MAIL, str(mail_id), ctx.clock.now()) \
-            if mail_id else None
-    ctx.scheduler.run_now([job_id])
+        job_ids = [ctx.scheduler.schedule(SEND_MAIL, str(mail_id), ctx.clock.now())
+                   if mail_id else None]
+        if phone:
+            job_ids.append(queue_text(ctx, reminder_text(
+                phone, win, url, seconds_left, int(number), ctx.config.merchant_name),
+                ctx.clock.now()))
+    ctx.scheduler.run_now(job_ids)
     return None
 
 
@@ -283,6 +293,7 @@ JOB_RULES: dict[str, JobRule] = {
     CHECK_STRIPE_EXPIRY: check_stripe_expiry,
     SEND_REMINDER: send_reminder,
     SEND_MAIL: send_mail,
+    SEND_SMS: send_text,
     ISSUE_RECEIPT: issue_receipt,
     EXPIRE_CHECKOUT: expire_checkout,
     RECONCILE_PAYMENTS: reconcile_payments,

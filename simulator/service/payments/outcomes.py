@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 from simulator.service.adapters.repositories import Conflict
 from simulator.service.domain.audit import STRIPE
-from simulator.service.domain.fraud import PaymentFacts
-from simulator.service.domain.notification import receipt_mail
+from simulator.service.domain.notification import receipt_mail, receipt_text
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import LIVE, PaymentSession
 from simulator.service.domain.retry import buyer_message, reminder_schedule
 from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.context import STRIPE_OPEN, PaymentContext, log
+from simulator.service.payments.fraud_screening import review_codes, screen_payment
+from simulator.service.payments.texts import queue_text, text_records
 from simulator.service.scheduler import (
     CHECK_FAILURE_RATE,
     EXPIRE_CHECKOUT,
@@ -93,25 +94,18 @@ def _new_transaction(ctx: PaymentContext, session: PaymentSession, win: AuctionW
         charge_id=details.charge_id, payment_intent_id=details.payment_intent_id,
         created_at=ctx.clock.timestamp(),
     )
-    return _flag_for_review(ctx, txn, win)
+    return _flag_for_review(ctx, txn, win, details.card_fingerprint)
 
 
-def _flag_for_review(ctx: PaymentContext, txn: Transaction, win: AuctionWin) -> Transaction:
-    buyer = ctx.repo.get_user(win.buyer_id)
-    failed = sum(1 for s in ctx.repo.sessions_for_win(win.id) if s.status == "failed")
-    flags = ctx.fraud.flags(PaymentFacts(
-        amount=txn.amount, currency=txn.currency,
-        three_d_secure_result=txn.three_d_secure_result, risk_level=txn.risk_level,
-        failed_attempts=failed, card_country=txn.card_country,
-        buyer_country=buyer.country if buyer else None))
-    codes = tuple(flag.code for flag in flags)
+def _flag_for_review(ctx: PaymentContext, txn: Transaction, win: AuctionWin,
+                     card_fingerprint: str | None) -> Transaction:
+    """The fraud rules' verdict on the paid charge: the payment is recorded whatever it
+    says; review or block holds the order (``fraud_screening``)."""
+    codes = review_codes(screen_payment(ctx, txn, win, card_fingerprint))
     if txn.amount != win.amount or txn.currency != win.currency:
         codes += ("amount_mismatch",)
-    if codes:
-        reasons = "; ".join(flag.message for flag in flags) or "amount differs from the win"
-        ctx.alert("review_needed", "warning",
-                  f"Payment {txn.id} for lot {win.lot} needs review: {reasons}",
-                  subject_id=txn.id, quiet=0)
+        ctx.alert("review_needed", "warning", f"Payment {txn.id} for lot {win.lot} needs"
+                  " review: amount differs from the win", subject_id=txn.id, quiet=0)
     return txn.flagged(codes)
 
 
@@ -176,6 +170,9 @@ def _after_payment(ctx: PaymentContext, win: AuctionWin, session: PaymentSession
         mail_id = ctx.repo.queue_mail(mail, int(now))
         if mail_id is not None:
             jobs.append(ctx.scheduler.schedule(SEND_MAIL, str(mail_id), now))
+        if phone := text_records(ctx).phone_of(buyer.id):
+            jobs.append(queue_text(ctx, receipt_text(phone, win, txn, order.id,
+                                                     ctx.config.merchant_name), now))
     for other in ctx.repo.sessions_for_win(win.id):
         if other.id != session.id and other.reached_stripe and other.status in STRIPE_OPEN:
             jobs.append(ctx.scheduler.schedule(EXPIRE_CHECKOUT, other.id, now))

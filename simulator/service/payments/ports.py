@@ -1,4 +1,4 @@
-"""What the payment service needs of the outside world: Stripe, SMTP, the receipt store
+"""What the payment service needs of the outside world: Stripe, SMTP, SMS, the receipt store
 and the receipt renderer."""
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ class Gateway(Protocol):
 class MailSender(Protocol):
     def send(self, to: str, subject: str, text: str,
              attachments: Sequence[tuple[str, bytes, str]] = ()) -> Any: ...
+
+
+class SmsSender(Protocol):
+    """An SMS provider (``adapters/sms.py``): returns its id for the message, raises
+    ``SmsNotSent`` (``permanent`` when sending again cannot help)."""
+
+    def send(self, to: str, text: str) -> str: ...
 
 
 class Receipts(Protocol):

@@ -14,11 +14,11 @@ from simulator.service.adapters.repositories import InboxEvent, Job, Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SYSTEM, user_actor
-from simulator.service.domain.fraud import FraudCheck
+from simulator.service.domain.fraud import CheckoutSignals, FraudCheck, FraudPolicy
 from simulator.service.domain.retry import RetryPolicy
 from simulator.service.domain.three_d_secure import ThreeDSecurePolicy
 from simulator.service.domain.transaction import Transaction
-from simulator.service.payments import checkout, events, jobs, views
+from simulator.service.payments import checkout, events, jobs, refunds, views
 from simulator.service.payments.checkout import CheckoutStarted
 from simulator.service.payments.context import PaymentContext
 from simulator.service.payments.errors import PaymentRefused
@@ -58,7 +58,7 @@ class PaymentService:
         self.render_receipt = render_receipt or render_pdf_receipt
         self.policy = RetryPolicy(config.max_retries, config.payment_window_hours)
         self.three_d_secure = ThreeDSecurePolicy(dict(config.three_d_secure_thresholds))
-        self.fraud = FraudCheck(self.three_d_secure)
+        self.fraud = FraudCheck(self.three_d_secure, FraudPolicy.from_settings(config.fraud))
         self.scheduler = scheduler or Scheduler(repo, clock)
         self._context = PaymentContext(
             repo=self.repo, gateway=self.gateway, clock=self.clock, config=self.config,
@@ -82,11 +82,13 @@ class PaymentService:
             ctx.audit(SYSTEM, "win.recorded", "win", win.id, None, asdict(win))
             self.scheduler.schedule(CLOSE_WINDOW, win.id, ctx.window(win).closes_at)
 
-    def start_checkout(self, buyer_id: str, auction_id: str) -> CheckoutStarted:
-        return checkout.start_checkout(self._context, buyer_id, auction_id)
+    def start_checkout(self, buyer_id: str, auction_id: str,
+                       signals: CheckoutSignals | None = None) -> CheckoutStarted:
+        return checkout.start_checkout(self._context, buyer_id, auction_id, signals)
 
-    def retry(self, buyer_id: str, payment_session_id: str) -> CheckoutStarted:
-        return checkout.retry(self._context, buyer_id, payment_session_id)
+    def retry(self, buyer_id: str, payment_session_id: str,
+              signals: CheckoutSignals | None = None) -> CheckoutStarted:
+        return checkout.retry(self._context, buyer_id, payment_session_id, signals)
 
     def status(self, viewer_id: str, payment_session_id: str) -> PaymentStatusView:
         return views.status(self._context, viewer_id, payment_session_id)
@@ -110,6 +112,11 @@ class PaymentService:
             self._context.audit(user_actor(admin_id), "transaction.review_cleared",
                                 "transaction", txn.id, txn.snapshot(), cleared.snapshot())
         return cleared
+
+    def refund_order(self, gateway: refunds.RefundGateway, admin_id: str,
+                     order_id: str) -> refunds.RefundRequested:
+        """An admin refunds a paid order in full (``refunds.py``)."""
+        return refunds.refund_order(self._context, gateway, admin_id, order_id)
 
     # == Stripe's side and the clock's =====================================================
     def receive_event(self, event: Mapping[str, Any], payload: str) -> Outcome:

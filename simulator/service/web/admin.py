@@ -17,6 +17,9 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from simulator.service.adapters.admin_reports import AdminReports, Granularity, TimeRange
+from simulator.service.adapters.fraud_signals import FraudSignals
+from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import AuditEntry
 from simulator.service.domain.money import format_money
@@ -26,7 +29,8 @@ from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.inbox import EventFailed
 from simulator.service.web import security_log
 from simulator.service.web.auth import admin_required, check_csrf, require_admin
-from simulator.service.web.errors import NotFound
+from simulator.service.web.charts import Chart, bar_chart, bucket_text
+from simulator.service.web.errors import InvalidRequest, NotFound
 from simulator.service.web.receipt_links import receipt_url
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
 from simulator.service.web.templating import timestamp_text
@@ -38,7 +42,7 @@ SECTIONS = [
     ("index", "Overview"), ("payments", "Payments"), ("orders", "Orders"),
     ("transactions", "Transactions"), ("reviews", "Review queue"), ("webhooks", "Webhook inbox"),
     ("audit", "Audit log"), ("alerts", "Alerts"), ("security", "Security events"),
-    ("mail", "Emails"),
+    ("mail", "Emails"), ("sms", "Text messages"),
 ]
 LIMIT = 200
 
@@ -104,8 +108,29 @@ def _names(rt: ServiceRuntime) -> dict[str, str]:
 
 
 def _lot(wins: dict[str, AuctionWin], win_id: str) -> Cell:
+    """The lot, linking to its payment's timeline."""
     win = wins.get(win_id)
-    return cell(win_id, f"Lot {win.lot}: {win.title}" if win else win_id)
+    return cell(win_id, f"Lot {win.lot}: {win.title}" if win else win_id,
+                url_for("admin.timeline", win_id=win_id) if win else None)
+
+
+@bp.get("/timeline/<win_id>")
+def timeline(win_id: str) -> str:
+    """Everything that happened to one won lot's payment, in time order."""
+    rt = service_runtime()
+    win = rt.repo.get_win(win_id)
+    if win is None:
+        raise NotFound(f"No such won lot: {win_id}")
+    entries = AdminReports(rt.repo).payment_timeline(win_id)
+    now = rt.clock.timestamp()
+    order = rt.repo.order_for_win(win_id)
+    return render_template(
+        "admin/timeline.html", current="payments", admin_sections=SECTIONS,
+        heading=f"Lot {win.lot}: {win.title}", win=win, order=order,
+        buyer=_names(rt).get(win.buyer_id, win.buyer_id),
+        entries=[(readable_time(entry.at), relative_time(entry.at, now), entry)
+                 for entry in entries],
+        refundable=order is not None and order.status == "paid")
 
 
 # -- overview --------------------------------------------------------------------------------
@@ -125,8 +150,49 @@ def index() -> str:
     ]
     cards = [{"key": key, "label": label, "value": value, "url": url_for(f"admin.{key}")}
              for key, label, value in stats]
+    granularity: Granularity = "hour" if request.args.get("bucket") == "hour" else "day"
     return render_template("admin/index.html", current="index", heading="Overview",
-                           admin_sections=SECTIONS, stats=cards)
+                           admin_sections=SECTIONS, stats=cards, granularity=granularity,
+                           charts=_charts(granularity))
+
+
+# How many buckets each chart shows: a day by the hour, a fortnight by the day.
+BUCKETS: dict[Granularity, int] = {"hour": 24, "day": 14}
+
+
+def _charts(granularity: Granularity) -> list[Chart]:
+    """The overview's charts over time, each with its headline figure."""
+    rt = service_runtime()
+    reports = AdminReports(rt.repo)
+    span = TimeRange(granularity, BUCKETS[granularity], rt.clock.timestamp())
+    recovered, declined = reports.recovery_overall()
+    overall = (f"{100 * recovered / declined:.0f}% of {declined} declined lots paid since"
+               if declined else "No declined lots yet")
+    currency, revenue = reports.revenue(span)
+    charts = [
+        bar_chart("success-rate", reports.success_rate(span), granularity=granularity),
+        bar_chart("recovery-rate", reports.recovery_rate(span), granularity=granularity,
+                  summary=overall),
+        bar_chart("revenue", revenue, granularity=granularity, currency=currency),
+        bar_chart("webhook-latency", reports.webhook_latency(span), granularity=granularity),
+    ]
+    charts += [bar_chart(f"failures-{reason}", series, granularity=granularity)
+               for reason, series in reports.failures_by_reason(span).items()]
+    return charts
+
+
+@bp.post("/orders/<order_id>/refund")
+def refund_order(order_id: str) -> Response:
+    """Refund a paid order in full through Stripe. The form carries a confirmation box
+    naming the order; a double submit refunds once (idempotency key per order)."""
+    if request.form.get("confirm", "").strip() != order_id:
+        raise InvalidRequest("Tick the box confirming the refund of this order.")
+    rt = service_runtime()
+    order = rt.repo.get_order(order_id)
+    rt.service.refund_order(rt.gateway, require_admin().id, order_id)
+    target = url_for("admin.timeline", win_id=order.win_id) if order else url_for(
+        "admin.orders")
+    return redirect(target, 303)
 
 
 # -- payments, orders, transactions, reviews -------------------------------------------------
@@ -217,15 +283,20 @@ def reviews() -> str:
     wins = _wins(rt)
     columns = [*TRANSACTION_COLUMNS[:-2], Column("flags", "Why"), TRANSACTION_COLUMNS[-1],
                Column("clear", "")]
-    rows = (_review_row(txn, wins) for txn in rt.repo.review_queue())
+    fraud = FraudSignals(rt.repo)
+    rows = (_review_row(txn, wins, fraud) for txn in rt.repo.review_queue())
     return _table("reviews", "Review queue", columns, rows,
                   description="Payments flagged by the fraud rules, oldest first.")
 
 
-def _review_row(txn: Transaction, wins: dict[str, AuctionWin]) -> Row:
+def _review_row(txn: Transaction, wins: dict[str, AuctionWin], fraud: FraudSignals) -> Row:
+    """"Why" lists each rule that held the payment: its decision and its reason."""
     row = _transaction_row(txn, wins)
     clear = url_for("admin.clear_review", transaction_id=txn.id)
-    return Row(row.id, {**row.cells, "clear": Cell("Clear", txn.id, post_url=clear)})
+    findings = [r for r in fraud.decisions_for("transaction", txn.id) if r.decision != "allow"]
+    why = {"flags": cell(",".join(txn.review_flags), " · ".join(
+        f"{r.decision.capitalize()} ({r.code}): {r.reason}" for r in findings))} if findings else {}
+    return Row(row.id, {**row.cells, **why, "clear": Cell("Clear", txn.id, post_url=clear)})
 
 
 @bp.post("/reviews/<transaction_id>/clear")
@@ -299,18 +370,55 @@ def replay_webhook(event_id: str) -> Response:
 
 
 # -- audit log, alerts, security events, mail ------------------------------------------------
+AUDIT_PAGE = 50
+
+
 @bp.get("/audit")
 def audit() -> str:
+    """The audit log a page at a time, newest first; ``?order=`` keeps the entries about
+    one order (the order, its lot, its payment attempts and payments)."""
+    rt = service_runtime()
+    reports = AdminReports(rt.repo)
+    order_id = (request.args.get("order") or "").strip()
+    subjects = reports.order_subjects(order_id) if order_id else set()
+    if order_id and not subjects:
+        raise NotFound(f"No such order: {order_id}")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    entries, total = reports.audit_page(page, AUDIT_PAGE, subjects)
+    now = rt.clock.timestamp()
     columns = [Column("at", "When"), Column("actor", "Who"), Column("action", "Action"),
                Column("subject", "Subject", mono=True), Column("changes", "Changes")]
-    entries = service_runtime().repo.list_audit(LIMIT)
     rows = (Row(f"{entry.subject_type}:{entry.subject_id}:{entry.at}:{number}", {
-        "at": cell(entry.at, timestamp_text(entry.at)), "actor": cell(entry.actor),
-        "action": cell(entry.action),
+        "at": cell(entry.at, f"{readable_time(entry.at)} ({relative_time(entry.at, now)})"),
+        "actor": cell(entry.actor), "action": cell(entry.action),
         "subject": cell(entry.subject_id, f"{entry.subject_type} {entry.subject_id}"),
         "changes": cell(entry.action, _changes(entry)),
     }) for number, entry in enumerate(entries))
-    return _table("audit", "Audit log", columns, rows)
+    pages = max(1, -(-total // AUDIT_PAGE))
+    keep: dict[str, Any] = {"order": order_id} if order_id else {}
+    links = {key: url_for("admin.audit", page=number, **keep)
+             for key, number in (("newer", page - 1), ("older", page + 1)) if 1 <= number <= pages}
+    return _table("audit", "Audit log", columns, rows, pager={
+        "page": page, "pages": pages, "total": total, "order": order_id, **links},
+        description=f"Entries about order {order_id}." if order_id else None)
+
+
+def readable_time(at: int) -> str:
+    """``2026-11-27 14:03 UTC``: minutes are what a person reads."""
+    return bucket_text(at, "minute")
+
+
+def relative_time(at: int, now: int) -> str:
+    """``3 h ago``, ``in 5 min``, ``just now``."""
+    seconds = now - at
+    size = abs(seconds)
+    if size < 60:
+        return "just now"
+    for unit, length in (("d", 86_400), ("h", 3600), ("min", 60)):
+        if size >= length:
+            amount = f"{size // length} {unit}"
+            return f"{amount} ago" if seconds > 0 else f"in {amount}"
+    return "just now"
 
 
 def _changes(entry: AuditEntry) -> str:
@@ -371,6 +479,25 @@ def mail() -> str:
                   description="Every message the service sends, as sent (receipts with their"
                   " PDF). Queued mail goes out within seconds; a failed try is retried with"
                   " backoff and never holds up a payment.")
+
+
+@bp.get("/sms")
+def sms() -> str:
+    """The text messages, beside the mail: the same delivery tracking."""
+    columns = [Column("at", "Queued"), Column("to", "To", mono=True), Column("text", "Text"),
+               Column("delivery", "Delivery", badge=True), Column("attempts", "Attempts"),
+               Column("error", "Last error")]
+    found = TextMessageRecords(service_runtime().repo).list(LIMIT)
+    rows = (Row(str(text.id), {
+        "at": cell(text.created_at, timestamp_text(text.created_at) if text.created_at
+                   else ""),
+        "to": cell(text.to), "text": cell(text.text), "delivery": cell(text.delivery),
+        "attempts": cell(text.attempts), "error": cell(text.last_error or ""),
+    }) for text in found)
+    return _table("sms", "Text messages", columns, rows,
+                  description="Every SMS the service sends to a buyer's phone (payment"
+                  " received, reminders) through its SMS provider; locally, the outbox file"
+                  " named by SMS_OUTBOX. A failed try is retried with backoff, as for mail.")
 
 
 @bp.get("/mail/<int:mail_id>")

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from simulator.service.web.auth import check_api_origin, require_viewer
+from simulator.service.web.device import checkout_signals
 from simulator.service.web.errors import InvalidRequest
 from simulator.service.web.receipt_links import receipt_url
 from simulator.service.web.runtime import service_runtime
@@ -50,7 +51,8 @@ def _auction_id() -> str:
 def create_checkout() -> Response:
     check_api_origin()
     viewer = require_viewer()
-    started = service_runtime().service.start_checkout(viewer.id, _auction_id())
+    started = service_runtime().service.start_checkout(viewer.id, _auction_id(),
+                                                        checkout_signals())
     return _started_response(started)
 
 
@@ -68,7 +70,8 @@ def checkout_status(payment_session_id: str) -> Response:
 def retry_checkout(payment_session_id: str) -> Response:
     check_api_origin()
     viewer = require_viewer()
-    started = service_runtime().service.retry(viewer.id, payment_session_id)
+    started = service_runtime().service.retry(viewer.id, payment_session_id,
+                                               checkout_signals())
     return _started_response(started)
 
 

@@ -33,6 +33,7 @@ from simulator.service.web.auth import (
     sign_in,
     sign_out,
 )
+from simulator.service.web.device import checkout_signals
 from simulator.service.web.errors import Forbidden, InvalidRequest, NotFound, WebError
 from simulator.service.web.receipt_links import check_receipt_link, receipt_url
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
@@ -187,7 +188,8 @@ def winnings() -> str:
 @bp.post("/payments/winnings/<auction_id>/pay")
 @login_required
 def pay(auction_id: str) -> Response:
-    started = service_runtime().service.start_checkout(require_viewer().id, auction_id)
+    started = service_runtime().service.start_checkout(require_viewer().id, auction_id,
+                                                        checkout_signals())
     return _to_checkout(started.payment_session)
 
 
@@ -237,7 +239,8 @@ def payment_status(payment_session_id: str) -> str:
 @bp.post("/payments/sessions/<payment_session_id>/retry")
 @login_required
 def retry(payment_session_id: str) -> Response:
-    started = service_runtime().service.retry(require_viewer().id, payment_session_id)
+    started = service_runtime().service.retry(require_viewer().id, payment_session_id,
+                                               checkout_signals())
     return _to_checkout(started.payment_session)
 
 

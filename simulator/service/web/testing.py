@@ -22,6 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from simulator.service.adapters.control_token import HEADER, clock_sync_token
 from simulator.service.adapters.sandbox_clock import SandboxClockUnavailable, advance_at_sandbox
+from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.domain.credentials import same_secret
 from simulator.service.scheduler import RECONCILE_PAYMENTS, RECOVER_INBOX
 from simulator.service.web import security_log
@@ -183,5 +184,6 @@ def reset() -> Response:
     endpoint stay): a test harness's clean slate between scenarios, in milliseconds."""
     rt = service_runtime()
     cleared = rt.repo.clear_business_data()
+    cleared += TextMessageRecords(rt.repo).clear_outbox()
     rt.service.schedule_upkeep()
     return jsonify({"reset": True, "rows_deleted": cleared})

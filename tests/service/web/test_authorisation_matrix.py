@@ -71,6 +71,9 @@ ROUTES: dict[str, str] = {
     "admin.mail": "admin",
     "admin.mail_message": "admin",
     "admin.mail_attachment": "admin",
+    "admin.sms": "admin",
+    "admin.timeline": "admin",
+    "admin.refund_order": "admin",
     "webhooks.receive_stripe_event": "webhook",
     "wins.record_win": "token",
     "metrics.metrics": "admin",  # or the scraper's METRICS_TOKEN
@@ -115,7 +118,8 @@ def alices(matrix_app: Flask, repo: Repository) -> dict[str, str]:
         link = receipt_url("ord_alice", ALICE.id)
     return {"payment_session_id": started.payment_session.id, "auction_id": "win_17",
             "order_id": "ord_alice", "receipt_link": link, "event_id": "evt_none",
-            "transaction_id": "txn_none", "filename": "service.css", "mail_id": "1"}
+            "transaction_id": "txn_none", "filename": "service.css", "mail_id": "1",
+            "win_id": "win_17"}
 
 
 def calls(app: Flask, values: dict[str, str]) -> Iterator[Call]:

@@ -95,12 +95,16 @@ class FakePaymentService:
         if name in self.raises:
             raise self.raises[name]
 
-    def start_checkout(self, buyer_id: str, auction_id: str) -> CheckoutStarted:
+    def start_checkout(self, buyer_id: str, auction_id: str,
+                       signals: object = None) -> CheckoutStarted:
         self._called("start_checkout", buyer_id, auction_id)
+        self.signals = signals
         return self.started
 
-    def retry(self, buyer_id: str, payment_session_id: str) -> CheckoutStarted:
+    def retry(self, buyer_id: str, payment_session_id: str,
+              signals: object = None) -> CheckoutStarted:
         self._called("retry", buyer_id, payment_session_id)
+        self.signals = signals
         return self.started
 
     def status(self, viewer_id: str, payment_session_id: str) -> PaymentStatusView:
@@ -118,6 +122,9 @@ class FakePaymentService:
 
     def resolve_review(self, admin_id: str, transaction_id: str) -> None:
         self._called("resolve_review", admin_id, transaction_id)
+
+    def refund_order(self, gateway: object, admin_id: str, order_id: str) -> None:
+        self._called("refund_order", admin_id, order_id)
 
     def run_due_jobs(self, now: float | None = None) -> int:
         self._called("run_due_jobs")

@@ -1,0 +1,53 @@
+"""Expiring a Checkout Session (https://docs.stripe.com/api/checkout/sessions/expire):
+on demand or when its ``expires_at`` comes, and the PaymentIntent it started is
+canceled as abandoned, so the step sits above both objects."""
+
+from __future__ import annotations
+
+from simulator.sandbox import jobs
+from simulator.sandbox.errors import InvalidRequestError
+from simulator.sandbox.params import Params
+from simulator.sandbox.resources import payment_intent as intents
+from simulator.sandbox.resources.base import Ctx, find, load, save
+from simulator.sandbox.resources.checkout_session import EXPIRE_JOB, CheckoutSession
+
+
+def expire_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
+    """``POST /v1/checkout/sessions/{id}/expire``: only open sessions can be expired
+    (https://docs.stripe.com/api/checkout/sessions/expire)."""
+    session = load(ctx, CheckoutSession, session_id)
+    if session.status != "open":
+        raise InvalidRequestError(
+            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout'
+            f" Session has a status of `{session.status}`.",
+        )
+    _expire(ctx, session)
+    return session
+
+
+@jobs.job_handler(EXPIRE_JOB)
+def expire_when_due(ctx: Ctx, session_id: str) -> None:
+    """The scheduled expiry at ``expires_at``; a session paid or expired meanwhile stays."""
+    session = find(ctx, CheckoutSession, session_id)
+    if session is not None and session.status == "open" and ctx.now >= session.expires_at:
+        _expire(ctx, session)
+
+
+def _expire(ctx: Ctx, session: CheckoutSession) -> None:
+    session.status = "expired"
+    jobs.cancel(ctx, EXPIRE_JOB, session.id)
+    if session.payment_intent is not None:
+        _cancel_payment_intent(ctx, session.payment_intent)
+    save(ctx, session)
+    ctx.emit("checkout.session.expired", session)
+
+
+def _cancel_payment_intent(ctx: Ctx, payment_intent_id: str) -> None:
+    """An expired session's PaymentIntent can no longer be paid: cancel it as abandoned.
+    One that already left the cancelable states (it succeeded meanwhile) is left alone."""
+    try:
+        intents.cancel_payment_intent(
+            ctx, payment_intent_id, Params({"cancellation_reason": "abandoned"})
+        )
+    except InvalidRequestError:
+        return
