@@ -8,6 +8,7 @@ start their servers here."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -21,6 +22,14 @@ from simulator.cli.health import SANDBOX_HEALTH, SERVICE_HEALTH, wait_healthy
 from simulator.cli.mail_catcher import MailCatcher
 
 SERVICE_KEY = "sk_test_load_payment_service"
+# A load run's few buyer accounts start checkouts and fail payments far faster than any
+# person, all with the same test cards: the velocity rules would read the whole run as one
+# fraudster and refuse it. They are lifted here; every other rule stays as configured.
+_UNLIMITED = [10**9, 10**9]
+LOAD_FRAUD_POLICY = json.dumps({name: _UNLIMITED for name in (
+    "buyer_checkouts_per_hour", "buyer_checkouts_per_day", "ip_checkouts_per_hour",
+    "buyer_failures_per_day", "ip_failures_per_day", "device_buyers_per_day",
+    "network_buyers_per_day", "card_payments_per_day", "card_buyers")})
 LOOPBACK = "127.0.0.1"
 
 
@@ -109,7 +118,7 @@ def start_service(workdir: Path, sandbox_url: str, *, workers: int = 2, threads:
     token = secrets.token_urlsafe(24)
     env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"}
     env.update({"STRIPE_SECRET_KEY": SERVICE_KEY, "AUCTION_API_TOKEN": token,
-                "SERVICE_REMINDER_JITTER_SECONDS": "0"})
+                "SERVICE_REMINDER_JITTER_SECONDS": "0", "SERVICE_FRAUD": LOAD_FRAUD_POLICY})
     if smtp_port is not None:
         env.update({"SMTP_HOST": LOOPBACK, "SMTP_PORT": str(smtp_port)})
     log_path = workdir / f"service-{port}.log"

@@ -146,6 +146,7 @@ ENVIRONMENT = {
     "ALERT_FAILURE_RATE": "alert_failure_rate",
     "ALERT_FAILURE_WINDOW_SECONDS": "alert_failure_window_seconds",
     "ALERT_FAILURE_MIN_PAYMENTS": "alert_failure_min_payments",
+    "SERVICE_FRAUD": "fraud",  # a JSON object of FraudPolicy overrides
 }
 
 
@@ -182,5 +183,17 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
             value = float(value)
         elif isinstance(value, str) and kind == "bool":
             value = value.lower() in ("1", "true", "yes")
+        elif isinstance(value, str) and kind.startswith("dict"):
+            value = _json_object(name, value)
         typed[name] = value
     return typed
+
+
+def _json_object(name: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a JSON object, e.g. {{\"card_buyers\": [4, 8]}}")
+    return value

@@ -11,7 +11,8 @@ from freezegun.api import FrozenDateTimeFactory
 from payments_support import World, make_world
 
 from simulator.service.adapters.fraud_signals import FraudSignals
-from simulator.service.domain.fraud import CheckoutSignals
+from simulator.service.config import ConfigError, load_config
+from simulator.service.domain.fraud import CheckoutSignals, FraudPolicy
 from simulator.service.domain.user import User
 from simulator.service.payments import PaymentRefused
 from simulator.service.payments.fraud_screening import CHECKOUT_BLOCKED, REFUND_DUE
@@ -192,3 +193,14 @@ def test_verdicts_are_counted_by_stage_and_decision(world: World) -> None:
     assert registry.get_sample_value("payments_fraud_verdicts_total", labels) == 1
     labels = {"stage": "payment", "decision": "review"}
     assert registry.get_sample_value("payments_fraud_verdicts_total", labels) == 1
+
+
+def test_the_fraud_policy_comes_from_the_environment_as_json(tmp_path: Any) -> None:
+    env = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_API_BASE": "http://127.0.0.1:9",
+           "SERVICE_FRAUD": '{"card_buyers": [2, 3], "country_mismatch": "allow"}'}
+    config = load_config(env, local_file=str(tmp_path / "none.json"))
+    policy = FraudPolicy.from_settings(config.fraud)
+    assert (policy.card_buyers.review, policy.card_buyers.block) == (2, 3)
+    assert policy.country_mismatch == "allow"
+    with pytest.raises(ConfigError, match="fraud must be a JSON object"):
+        load_config({**env, "SERVICE_FRAUD": "[1, 2"}, local_file=str(tmp_path / "none.json"))

@@ -50,6 +50,13 @@ class FraudSignals:
                 for statement in SCHEMA:
                     conn.execute(statement)
 
+    def clear(self) -> int:
+        """Every signal and decision (test mode's reset): the counts the rules read start
+        from nothing again, as the wins and payments they were about do."""
+        with self.store.transaction() as conn:
+            return sum(conn.execute(f"DELETE FROM {table}").rowcount for table in
+                       ("fraud_checkout_signals", "fraud_card_uses", "fraud_decisions"))
+
     # -- checkouts ---------------------------------------------------------------------
     def record_checkout(self, payment_session_id: str, buyer_id: str, win_id: str,
                         signals: CheckoutSignals, at: int) -> None:

@@ -21,6 +21,7 @@ import math
 from flask import Blueprint, Response, jsonify, request
 
 from simulator.service.adapters.control_token import HEADER, clock_sync_token
+from simulator.service.adapters.fraud_signals import FraudSignals
 from simulator.service.adapters.sandbox_clock import SandboxClockUnavailable, advance_at_sandbox
 from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.domain.credentials import same_secret
@@ -180,10 +181,12 @@ def arm_crash_point() -> Response:
 
 @bp.post("/reset")
 def reset() -> Response:
-    """Forget every win, payment, order, event, job and mail (users and the webhook
-    endpoint stay): a test harness's clean slate between scenarios, in milliseconds."""
+    """Forget every win, payment, order, event, job, mail, text and fraud signal (users
+    and the webhook endpoint stay): a test harness's clean slate between scenarios, in
+    milliseconds."""
     rt = service_runtime()
     cleared = rt.repo.clear_business_data()
     cleared += TextMessageRecords(rt.repo).clear_outbox()
+    cleared += FraudSignals(rt.repo).clear()
     rt.service.schedule_upkeep()
     return jsonify({"reset": True, "rows_deleted": cleared})
