@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from simulator.sandbox import cards
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
+from simulator.sandbox.resources import bank_debit
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.base import Ctx, previous_attributes, save
@@ -186,6 +187,9 @@ def confirm_with_payment_method(
     """Confirm ``pi`` with ``pm`` in memory (the caller saves both): ask for 3-D Secure,
     or authorize a charge. Returns the CardError of a decline, already recorded."""
     attempt = attempt or Attempt()
+    if not pm.is_card:
+        bank_debit.start_debit(ctx, pi, pm, _charge_id(ctx, pi))
+        return None
     pi.payment_method = pm.id
     pi.last_payment_error = None
     gate = authentication_gate(pi, pm, attempt)
