@@ -20,7 +20,8 @@ PRODUCT = "simulator"
 SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("common", ("simulator.common",)),
     ("infrastructure", (
-        "simulator.sandbox.account", "simulator.sandbox.cards", "simulator.sandbox.codec",
+        "simulator.sandbox.account", "simulator.sandbox.bank_accounts",
+        "simulator.sandbox.cards", "simulator.sandbox.codec",
         "simulator.sandbox.context",
         "simulator.sandbox.errors", "simulator.sandbox.faults", "simulator.sandbox.jobs",
         "simulator.sandbox.metrics", "simulator.sandbox.params", "simulator.sandbox.runtime",

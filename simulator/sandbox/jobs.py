@@ -31,6 +31,7 @@ JobHandler = Callable[[Ctx, str], None]
 HANDLERS: dict[str, JobHandler] = {}
 # Every module that defines a ``@job_handler``; a new job kind's module is added here.
 JOB_MODULES = (
+    "simulator.sandbox.flows.bank_settlement",
     "simulator.sandbox.flows.checkout_expiry",
     "simulator.sandbox.resources.dispute",
     "simulator.sandbox.resources.refund",

@@ -141,6 +141,8 @@ def _session_intent(ctx: Ctx, session: sessions.CheckoutSession,
             params[key] = str(data[key])
     if session.customer:
         params["customer"] = session.customer
+    if any(name != "card" for name in session.payment_method_types or ()):
+        params["allowed_payment_method_types"] = list(session.payment_method_types)
     card_options = (session.payment_method_options or {}).get("card") or {}
     if card_options.get("request_three_d_secure"):
         params["payment_method_options"] = {
@@ -162,7 +164,8 @@ def _settle(ctx: Ctx, session: sessions.CheckoutSession, intent: intents.Payment
         "address": {"city": None, "country": buyer.country, "line1": None, "line2": None,
                     "postal_code": buyer.postal_code, "state": None},
     }
-    completed = sessions.mark_session_complete(ctx, session, intent.id, details)
+    completed = sessions.mark_session_complete(ctx, session, intent.id, details,
+                                               payment_pending=intent.status == "processing")
     return PaymentOutcome("paid", completed, intent)
 
 

@@ -126,6 +126,8 @@ class Charge(StripeObject):
     metadata: dict[str, str] = field(default_factory=dict)
     refund_ids: list[str] = field(default_factory=list)
     source: dict[str, Any] | None = None  # the card, for charges made with a source
+    # ``payment_method_details`` of a bank debit (a card's is built from ``card``).
+    method_details: dict[str, Any] | None = None
     disputed: bool = False  # set when a dispute test card's dispute opens (dispute.py)
 
     def index(self) -> dict[str, str | None]:
@@ -146,7 +148,7 @@ class Charge(StripeObject):
         return self.amount - self.amount_refunded
 
     def profile(self) -> cards.CardProfile | None:
-        return cards.by_fingerprint(self.card["fingerprint"])
+        return cards.by_fingerprint(self.card.get("fingerprint", ""))
 
     def include(self, ctx: Ctx, name: str) -> Any:
         """``refunds``: one query for the newest refunds, none for a charge without any."""
@@ -194,7 +196,7 @@ class Charge(StripeObject):
             "paid": self.paid,
             "payment_intent": self.payment_intent,
             "payment_method": self.payment_method,
-            "payment_method_details": {"card": self.card, "type": "card"},
+            "payment_method_details": self.method_details or {"card": self.card, "type": "card"},
             "receipt_email": self.receipt_email,
             "receipt_number": None,
             "receipt_url": f"{ctx.base_url}/_sandbox/receipts/{self.id}",
@@ -377,11 +379,17 @@ def capture(ctx: Ctx, charge: Charge, amount: int) -> None:
         charge_id=charge.id,
         amount=amount,
         currency=charge.currency,
-        card_country=charge.card["country"],
+        card_country=charge.card.get("country") or _bank_country(charge),
         description=charge.description,
         bypass_pending=profile is not None and profile.bypasses_pending,
     )
     charge.balance_transaction = transaction.id
+
+
+def _bank_country(charge: Charge) -> str:
+    """A bank debit's country (a SEPA account's, else the US)."""
+    details = (charge.method_details or {}).get("sepa_debit") or {}
+    return str(details.get("country") or "US")
 
 
 def release(charge: Charge) -> None:

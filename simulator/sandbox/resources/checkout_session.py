@@ -535,9 +535,11 @@ def mark_session_complete(
     session: CheckoutSession,
     payment_intent_id: str | None,
     customer_details: dict[str, Any],
+    *,
+    payment_pending: bool = False,
 ) -> CheckoutSession:
     """The customer paid: ``complete``, with ``paid`` (or ``unpaid`` while a manual
-    capture is pending, ``no_payment_required`` for a free order), and
+    capture or a bank debit is pending, ``no_payment_required`` for a free order), and
     ``checkout.session.completed``."""
     if session.status != "open":
         raise InvalidRequestError(
@@ -545,7 +547,8 @@ def mark_session_complete(
             f" Checkout Session has a status of `{session.status}`.",
         )
     session.status = "complete"
-    session.payment_status = _payment_status_on_completion(session)
+    session.payment_status = "unpaid" if payment_pending else \
+        _payment_status_on_completion(session)
     session.payment_intent = payment_intent_id or session.payment_intent
     session.customer_details = _customer_details(customer_details)
     jobs.cancel(ctx, EXPIRE_JOB, session.id)

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from simulator.sandbox import cards
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
+from simulator.sandbox.resources import bank_debit
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.base import Ctx, Storable, previous_attributes, save
@@ -58,6 +59,8 @@ class ConfirmablePayment(charges.ChargedPayment, Storable, Protocol):
     return_url: str | None
     return_url_required: bool
     authenticated_with: str | None
+    payment_method_types: list[str]
+    automatic_payment_methods: dict[str, Any] | None
 
     @property
     def effective_capture_method(self) -> str: ...
@@ -223,6 +226,9 @@ def confirm_with_payment_method(
     """Confirm ``pi`` with ``pm`` in memory (the caller saves both): ask for 3-D Secure,
     or authorize a charge. Returns the CardError of a decline, already recorded."""
     attempt = attempt or Attempt()
+    if not pm.is_card:
+        bank_debit.start_debit(ctx, pi, pm, _charge_id(ctx, pi))
+        return None
     pi.payment_method = pm.id
     pi.last_payment_error = None
     gate = authentication_gate(pi, pm, attempt)

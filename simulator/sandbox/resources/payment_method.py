@@ -18,7 +18,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from simulator.sandbox import cards
+from simulator.sandbox import bank_accounts, cards
 from simulator.sandbox.errors import CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources.base import (
@@ -52,14 +52,17 @@ class PaymentMethod(StripeObject):
     NOUN = "PaymentMethod"
     EXPANDABLE = frozenset({"customer"})
 
-    type: Literal["card"] = "card"
-    brand: str
-    country: str
-    funding: cards.Funding
-    last4: str
-    fingerprint: str  # also the key of the card's test behaviour in the catalogue
-    exp_month: int
-    exp_year: int
+    type: Literal["card", "sepa_debit", "us_bank_account"] = "card"
+    # A card's (empty for a bank account):
+    brand: str = ""
+    country: str = ""
+    funding: cards.Funding = "unknown"
+    last4: str = ""
+    fingerprint: str = ""  # also the key of the card's test behaviour in the catalogue
+    exp_month: int = 0
+    exp_year: int = 0
+    # A bank account's ``sepa_debit`` / ``us_bank_account`` hash (``bank_accounts.py``):
+    bank: dict[str, Any] | None = None
     cvc_provided: bool = False
     customer: str | None = None
     billing_details: dict[str, Any] = field(default_factory=empty_billing_details)
@@ -91,13 +94,19 @@ class PaymentMethod(StripeObject):
             "cvc_check": "unchecked" if self.cvc_provided else None,
         }
 
+    @property
+    def is_card(self) -> bool:
+        return self.type == "card"
+
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
+        details: dict[str, Any] = {"card": self.serialize_card()} if self.is_card else {
+            str(self.type): dict(self.bank or {})}
         return {
             "id": self.id,
             "object": "payment_method",
             "allow_redisplay": self.allow_redisplay,
             "billing_details": self.billing_details,
-            "card": self.serialize_card(),
+            **details,
             "created": self.created,
             "customer": self.customer,
             "livemode": False,
@@ -206,6 +215,34 @@ def _read_card(ctx: Ctx, card: Params) -> PaymentMethod:
     return pm
 
 
+def _read_bank_account(ctx: Ctx, params: Params, method: str,
+                       billing: dict[str, Any]) -> PaymentMethod:
+    """A ``sepa_debit`` or ``us_bank_account`` PaymentMethod: the account holder's name is
+    required, as for every bank debit."""
+    account = params.hash(method, required=True)
+    assert account is not None
+    try:
+        if method == "sepa_debit":
+            details = bank_accounts.sepa_details(account.required_string("iban"))
+        else:
+            details = bank_accounts.us_bank_details(
+                account.required_string("routing_number"),
+                account.required_string("account_number"),
+                account.enum("account_holder_type", ("individual", "company")),
+                account.enum("account_type", ("checking", "savings")))
+            account.raw("financial_connections_account")
+    except bank_accounts.InvalidAccount as invalid:
+        raise InvalidRequestError(str(invalid), param=invalid.param) from None
+    account.finish()
+    if not billing.get("name"):
+        raise InvalidRequestError(
+            f"Missing required param: billing_details[name]. A {method} PaymentMethod needs"
+            " the account holder's name.", code="parameter_missing",
+            param="billing_details[name]")
+    return PaymentMethod(id=ctx.ids.new("pm"), created=ctx.now, type=method,  # type: ignore[arg-type]
+                         bank=details)
+
+
 def read_billing_details(params: Params | None, current: dict[str, Any] | None = None
                          ) -> dict[str, Any]:
     """Billing details as Stripe merges them: given keys replace, others stay."""
@@ -227,12 +264,16 @@ def build_payment_method(ctx: Ctx, params: Params) -> PaymentMethod:
     """A new (unsaved) PaymentMethod from ``type``, ``card``, ``billing_details``,
     ``metadata`` and ``allow_redisplay``: the shape of both ``POST /v1/payment_methods``
     and ``payment_method_data``."""
-    pm_type = params.enum("type", ["card"], required=True)
-    assert pm_type == "card"
-    card = params.hash("card", required=True)
-    assert card is not None
-    pm = _read_card(ctx, card)
-    pm.billing_details = read_billing_details(params.hash("billing_details"))
+    pm_type = params.enum("type", ["card", *bank_accounts.BANK_METHODS], required=True)
+    if pm_type == "card":
+        card = params.hash("card", required=True)
+        assert card is not None
+        pm = _read_card(ctx, card)
+        pm.billing_details = read_billing_details(params.hash("billing_details"))
+    else:
+        billing = read_billing_details(params.hash("billing_details"))
+        pm = _read_bank_account(ctx, params, str(pm_type), billing)
+        pm.billing_details = billing
     pm.metadata = apply_metadata({}, params.metadata())
     pm.allow_redisplay = params.enum("allow_redisplay", ALLOW_REDISPLAY) or "unspecified"
     return pm
