@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
+from harness.pages.service import LoginPage
 from simulator.cli.supervision import free_port
 from simulator.service.adapters.repositories import Repository
 from simulator.service.seed import DemoAccount, demo_accounts_path, read_demo_accounts
@@ -70,3 +72,11 @@ def start_up(data_dir: Path, *extra: str) -> Up:
 
 def demo_accounts(up: Up) -> list[DemoAccount]:
     return read_demo_accounts(demo_accounts_path(str(up.data_dir / "service.sqlite3")))
+
+
+def signed_in(browser: Browser, up: Up, who: DemoAccount, **context: object) -> Page:
+    """A new browser context signed in to the service as ``who``."""
+    page = browser.new_context(**context).new_page()  # type: ignore[arg-type]
+    page.set_default_timeout(20_000)
+    LoginPage(page, up.service).open().sign_in(who.email, who.password)
+    return page

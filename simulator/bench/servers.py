@@ -7,19 +7,23 @@ start their servers here."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.cli.health import SANDBOX_HEALTH, SERVICE_HEALTH, wait_healthy
+from simulator.cli import supervision
+from simulator.cli.health import SERVICE_HEALTH
 from simulator.cli.mail_catcher import MailCatcher
+from simulator.cli.supervision import (
+    LOOPBACK,
+    RunningServer,
+    free_port,
+    spawn,
+    wait_until_healthy,
+)
 
 SERVICE_KEY = "sk_test_load_payment_service"
 # A load run's few buyer accounts start checkouts and fail payments far faster than any
@@ -30,68 +34,10 @@ LOAD_FRAUD_POLICY = json.dumps({name: _UNLIMITED for name in (
     "buyer_checkouts_per_hour", "buyer_checkouts_per_day", "ip_checkouts_per_hour",
     "buyer_failures_per_day", "ip_failures_per_day", "device_buyers_per_day",
     "network_buyers_per_day", "card_payments_per_day", "card_buyers")})
-LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RunningServer:
-    url: str
-    process: subprocess.Popen[bytes]
-    db_path: str
-    log_path: str
-
-    @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
-
-    def stop(self) -> None:
-        """SIGINT to the server's process group (gunicorn's quick shutdown: the run is
-        over, nothing is in flight), then SIGKILL if it has not gone within 10 s."""
-        self.terminate()
-        self.wait()
-
-    def terminate(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGINT)
-
-    def wait(self) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def _spawn(command: list[str], log_path: Path, env: dict[str, str] | None = None,
-           ) -> subprocess.Popen[bytes]:
-    """In a process group of its own, so ``stop`` reaches every worker."""
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
-
 
 def start_sandbox(workdir: Path, *, workers: int = 2, threads: int = 4) -> RunningServer:
     """``stripe-sim sandbox`` on a free port, answering once healthy."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    db = str(workdir / "sandbox.sqlite3")
-    log_path = workdir / f"sandbox-{port}.log"
-    process = _spawn([sys.executable, "-m", "simulator", "sandbox", "--host", LOOPBACK,
-                      "--port", str(port), "--db", db, "--workers", str(workers),
-                      "--threads", str(threads)], log_path)
-    server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, str(log_path))
-    _wait(server, SANDBOX_HEALTH)
-    return server
+    return supervision.start_sandbox(workdir, workers=workers, threads=threads)
 
 
 @dataclass
@@ -122,12 +68,12 @@ def start_service(workdir: Path, sandbox_url: str, *, workers: int = 2, threads:
     if smtp_port is not None:
         env.update({"SMTP_HOST": LOOPBACK, "SMTP_PORT": str(smtp_port)})
     log_path = workdir / f"service-{port}.log"
-    process = _spawn([sys.executable, "-m", "simulator", "service", "--host", LOOPBACK,
+    process = spawn([sys.executable, "-m", "simulator", "service", "--host", LOOPBACK,
                       "--port", str(port), "--db", db, "--receipts-dir", receipts,
                       "--stripe-api-base", sandbox_url, "--test-mode",
                       "--workers", str(workers), "--threads", str(threads)], log_path, env)
     server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, str(log_path))
-    _wait(server, SERVICE_HEALTH)
+    wait_until_healthy(server, SERVICE_HEALTH)
     return ServiceProcess(server, token, receipts)
 
 
@@ -136,20 +82,13 @@ def start_bare_flask(workdir: Path, *, workers: int = 2, threads: int = 4) -> Ru
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = workdir / f"bare-flask-{port}.log"
-    process = _spawn([sys.executable, "-m", "simulator.bench.bare_flask", "--host", LOOPBACK,
+    process = spawn([sys.executable, "-m", "simulator.bench.bare_flask", "--host", LOOPBACK,
                       "--port", str(port), "--workers", str(workers),
                       "--threads", str(threads)], log_path)
     server = RunningServer(f"http://{LOOPBACK}:{port}", process, "", str(log_path))
-    _wait(server, "/health")
+    wait_until_healthy(server, "/health")
     return server
 
-
-def _wait(server: RunningServer, health_path: str) -> None:
-    try:
-        wait_healthy(server.url, server.process, server.log_path, health_path=health_path)
-    except BaseException:
-        server.stop()
-        raise
 
 
 @dataclass

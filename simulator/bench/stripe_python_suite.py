@@ -31,8 +31,14 @@ from pathlib import Path
 import stripe
 from stripe._object_classes import OBJECT_CLASSES
 
-from simulator.bench.servers import LOOPBACK, RunningServer, _spawn, _wait, free_port
 from simulator.cli.health import SANDBOX_HEALTH
+from simulator.cli.supervision import (
+    LOOPBACK,
+    RunningServer,
+    free_port,
+    spawn,
+    wait_until_healthy,
+)
 
 DEFAULT_CACHE = Path.home() / ".cache" / "stripe-sim" / "stripe-python"
 OUTCOMES = ("passed", "failed", "errors", "skipped")
@@ -143,11 +149,11 @@ def start_sandbox(workdir: Path, extra: Sequence[str] = ()) -> RunningServer:
     port = free_port()
     db = str(workdir / "sandbox.sqlite3")
     log_path = workdir / "sandbox.log"
-    process = _spawn([sys.executable, "-m", "simulator", "sandbox", "--host", LOOPBACK,
+    process = spawn([sys.executable, "-m", "simulator", "sandbox", "--host", LOOPBACK,
                       "--port", str(port), "--db", db, "--workers", "2", "--threads", "4",
                       *extra], log_path)
     server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, str(log_path))
-    _wait(server, SANDBOX_HEALTH)
+    wait_until_healthy(server, SANDBOX_HEALTH)
     return server
 
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pypdf
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from up_support import Up, demo_accounts, start_up
+from up_support import Up, demo_accounts, signed_in, start_up
 
 from harness.pages.checkout import CardDetails, CheckoutPage
-from harness.pages.service import LoginPage, PaymentStatusPage, WinningsPage
+from harness.pages.service import PaymentStatusPage, WinningsPage
 from simulator.service.seed import DemoAccount
 
 pytestmark = pytest.mark.slow
@@ -26,13 +26,6 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     running = start_up(tmp_path_factory.mktemp("demo") / "data")
     yield running
     running.stop()
-
-
-def signed_in(browser: Browser, up: Up, who: DemoAccount, **context: object) -> Page:
-    page = browser.new_context(**context).new_page()  # type: ignore[arg-type]
-    page.set_default_timeout(20_000)
-    LoginPage(page, up.service).open().sign_in(who.email, who.password)
-    return page
 
 
 def a_lot_to_pay(up: Up) -> tuple[DemoAccount, int, str]:
