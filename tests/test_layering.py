@@ -25,7 +25,8 @@ SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "simulator.sandbox.context",
         "simulator.sandbox.errors", "simulator.sandbox.faults", "simulator.sandbox.jobs",
         "simulator.sandbox.metrics", "simulator.sandbox.params", "simulator.sandbox.runtime",
-        "simulator.sandbox.search_query", "simulator.sandbox.store", "simulator.sandbox.timeline",
+        "simulator.sandbox.sdk_reference", "simulator.sandbox.search_query",
+        "simulator.sandbox.store", "simulator.sandbox.timeline",
         "simulator.sandbox.versions", "simulator.sandbox.webhooks.schedule",
         "simulator.sandbox.webhooks.signing", "simulator.sandbox.webhooks.receiver",
     )),
@@ -33,13 +34,12 @@ SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("flows", ("simulator.sandbox.flows", "simulator.sandbox.webhooks")),
     ("http", (
         "simulator.sandbox.api", "simulator.sandbox.hosted", "simulator.sandbox.control",
-        "simulator.sandbox.dashboard",
+        "simulator.sandbox.dashboard", "simulator.sandbox.fallback",
     )),
     ("wiring", ("simulator.sandbox.app",)),
-    # Tools that read the whole sandbox (the SDK's reference, the coverage table).
+    # Tools that read the whole sandbox (the coverage table, the fixture replay).
     ("tools", (
         "simulator.sandbox.coverage", "simulator.sandbox.fixture_replay",
-        "simulator.sandbox.sdk_reference",
     )),
 )
 

@@ -31,14 +31,7 @@ from pathlib import Path
 import stripe
 from stripe._object_classes import OBJECT_CLASSES
 
-from simulator.cli.health import SANDBOX_HEALTH
-from simulator.cli.supervision import (
-    LOOPBACK,
-    RunningServer,
-    free_port,
-    spawn,
-    wait_until_healthy,
-)
+from simulator.cli.supervision import LOOPBACK, start_sandbox
 
 DEFAULT_CACHE = Path.home() / ".cache" / "stripe-sim" / "stripe-python"
 OUTCOMES = ("passed", "failed", "errors", "skipped")
@@ -145,24 +138,14 @@ def count(junit_xml: Path, groups: set[str]) -> SuiteResult:
 
 
 # -- running ------------------------------------------------------------------------------
-def start_sandbox(workdir: Path, extra: Sequence[str] = ()) -> RunningServer:
-    port = free_port()
-    db = str(workdir / "sandbox.sqlite3")
-    log_path = workdir / "sandbox.log"
-    process = spawn([sys.executable, "-m", "simulator", "sandbox", "--host", LOOPBACK,
-                      "--port", str(port), "--db", db, "--workers", "2", "--threads", "4",
-                      *extra], log_path)
-    server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, str(log_path))
-    wait_until_healthy(server, SANDBOX_HEALTH)
-    return server
-
-
 def run_suite(source: Path, host: str, port: int, junit_xml: Path, *, workers: int = 2,
               timeout: float = 1800.0, pytest_args: Iterable[str] = ()) -> int:
-    """The suite's own pytest run, unmodified, with the project's pytest plugin kept out."""
+    """The suite's own pytest run, unmodified, with the project's pytest plugin kept out.
+    Failures are reported one line each: only the junit counts are read, and pytest's
+    long report of a failure costs seconds per test on the SDK's big objects."""
     env = {**os.environ, "STRIPE_MOCK_HOST": host, "STRIPE_MOCK_PORT": str(port)}
     command = [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
-               "-p", "no:stripe_sim", "-o", "addopts=", f"--junitxml={junit_xml}",
+               "-p", "no:stripe_sim", "-o", "addopts=", "--tb=line", f"--junitxml={junit_xml}",
                *(["-n", str(workers)] if workers > 1 else []), *pytest_args]
     completed = subprocess.run(command, cwd=source, env=env, timeout=timeout, check=False,
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -176,7 +159,7 @@ def measure(*, cache: Path = DEFAULT_CACHE, sandbox_args: Sequence[str] = (),
     with tempfile.TemporaryDirectory(prefix="stripe-python-suite-") as scratch:
         folder = Path(scratch)
         source = unpack(sdist, folder / "src")
-        server = start_sandbox(folder, sandbox_args)
+        server = start_sandbox(folder / "sandbox", extra_args=sandbox_args)
         try:
             junit = folder / "junit.xml"
             run_suite(source, LOOPBACK, server.port, junit, workers=workers,
@@ -208,12 +191,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache", default=str(DEFAULT_CACHE),
                         help="where the downloaded sdist is kept")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers")
+    parser.add_argument("--fallback", choices=("fixtures",), default=None,
+                        help="run the sandbox in its stripe-mock-compatible mode")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     parser.set_defaults(bench_run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    sandbox_args = ["--fallback", args.fallback] if args.fallback else []
     result = measure(cache=Path(args.cache), workers=args.workers,
-                     pytest_args=args.pytest_args)
-    print(render(result, str(stripe.VERSION)))
+                     pytest_args=args.pytest_args, sandbox_args=sandbox_args)
+    mode = f" (--fallback {args.fallback})" if args.fallback else " (default mode)"
+    print(render(result, str(stripe.VERSION) + mode))
     return 0

@@ -39,6 +39,11 @@ def _sandbox_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-ca-bundle", default=None,
                         help="PEM CA certificates that webhook deliveries to https endpoints"
                              " trust (default: $SANDBOX_WEBHOOK_CA_BUNDLE, else the system's)")
+    parser.add_argument("--fallback", choices=("fixtures",), default=None,
+                        help="'fixtures': answer paths and ids the sandbox has no state for"
+                             " with objects shaped by the stripe SDK, as stripe-mock does"
+                             " (marked Stripe-Sim-Fallback; default: $SANDBOX_FALLBACK, else"
+                             " off)")
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
@@ -50,6 +55,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
                            fsync=args.fsync, merchant_name=args.merchant_name)
     config.default_api_version = _api_version(args.api_version or config.default_api_version)
     config.webhook_ca_bundle = _ca_bundle(args.webhook_ca_bundle or config.webhook_ca_bundle)
+    config.fallback = _fallback(args.fallback or config.fallback)
     instance = claim_instance(args.host, args.port, args.db, "sandbox")
     try:
         # Create the schema once before forking, so workers never race to create it.
@@ -69,6 +75,12 @@ def _api_version(version: str | None) -> str | None:
         return validate(version) if version else None
     except StripeError as error:
         raise CommandError(f"--api-version: {error.message}") from None
+
+
+def _fallback(mode: str | None) -> str | None:
+    if mode not in (None, "fixtures"):
+        raise CommandError(f"--fallback {mode}: the only mode is 'fixtures'")
+    return mode
 
 
 def _ca_bundle(path: str | None) -> str | None:

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +99,10 @@ def wait_until_healthy(server: RunningServer, health_path: str = SANDBOX_HEALTH)
 
 
 def start_sandbox(workdir: str | os.PathLike[str], *, port: int | None = None,
-                  workers: int = 2, threads: int = 4,
-                  db_path: str | None = None) -> RunningServer:
+                  workers: int = 2, threads: int = 4, db_path: str | None = None,
+                  extra_args: Sequence[str] = ()) -> RunningServer:
     """``stripe-sim sandbox`` in a subprocess on ``port`` (a free one by default),
-    answering once healthy."""
+    answering once healthy; ``extra_args`` are more of its options."""
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -109,7 +110,7 @@ def start_sandbox(workdir: str | os.PathLike[str], *, port: int | None = None,
     log_path = str(folder / f"sandbox-{port}.log")
     process = spawn([sys.executable, "-m", "simulator", "sandbox", "--host", LOOPBACK,
                      "--port", str(port), "--db", db, "--workers", str(workers),
-                     "--threads", str(threads)], log_path)
+                     "--threads", str(threads), *extra_args], log_path)
     server = RunningServer(f"http://{LOOPBACK}:{port}", process, db, log_path)
     wait_until_healthy(server)
     return server

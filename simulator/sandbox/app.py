@@ -18,6 +18,7 @@ from simulator.sandbox.control import routes as control
 from simulator.sandbox.control import webhooks as control_webhooks
 from simulator.sandbox.dashboard import routes as dashboard
 from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
+from simulator.sandbox.fallback import http as fallback
 from simulator.sandbox.faults import ConnectionDrop
 from simulator.sandbox.hosted import routes as hosted
 from simulator.sandbox.resources.event import EventLog
@@ -40,7 +41,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     metrics.install(app, rt)  # GET /metrics and the request counts behind it
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.register_error_handler(StripeError, error_response)
+    app.register_error_handler(StripeError, _stripe_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ConnectionDrop, _drop_connection)
     app.register_error_handler(Exception, _unexpected_error)
@@ -83,18 +84,26 @@ def _after_request(response: Response) -> Response:
     return response
 
 
+def _stripe_error(error: StripeError) -> Response:
+    if fallback.wanted(error):
+        return _fallback_or(error)
+    return error_response(error)
+
+
+def _fallback_or(error: StripeError) -> Response:
+    """The stripe-mock-compatible answer where the SDK knows the path, else ``error``."""
+    try:
+        answered = fallback.fallback_response()
+    except StripeError as refused:  # a parameter the SDK's params type does not take
+        return error_response(refused)
+    return answered if answered is not None else error_response(error)
+
+
 def _http_error(error: HTTPException) -> Response:
+    if (error.code == 404 or error.code == 405) and fallback.enabled():
+        return _fallback_or(_unrecognized_url())
     if error.code == 404 or error.code == 405:
-        path = request.path
-        message = f"Unrecognized request URL ({request.method}: {path})."
-        if path.endswith("/") and path != "/":
-            message += (
-                " If you are trying to list objects, remove the trailing slash. If you are"
-                " trying to retrieve an object, make sure you passed a valid (non-empty)"
-                " identifier in your code."
-            )
-        message += " Please see https://stripe.com/docs or we can help at https://support.stripe.com/."
-        return error_response(NotFoundError(message))
+        return error_response(_unrecognized_url())
     if error.code == 413:
         return error_response(InvalidRequestError(
             "Request body too large: the sandbox accepts at most"
@@ -103,6 +112,19 @@ def _http_error(error: HTTPException) -> Response:
         ))
     return error_response(InvalidRequestError(error.description or "Bad request.",
                                               status=error.code or 400))
+
+
+def _unrecognized_url() -> NotFoundError:
+    path = request.path
+    message = f"Unrecognized request URL ({request.method}: {path})."
+    if path.endswith("/") and path != "/":
+        message += (
+            " If you are trying to list objects, remove the trailing slash. If you are"
+            " trying to retrieve an object, make sure you passed a valid (non-empty)"
+            " identifier in your code."
+        )
+    message += " Please see https://stripe.com/docs or we can help at https://support.stripe.com/."
+    return NotFoundError(message)
 
 
 def _drop_connection(error: ConnectionDrop) -> Response:

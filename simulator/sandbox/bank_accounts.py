@@ -41,6 +41,11 @@ SEPA_TEST_IBANS: dict[str, DebitOutcome] = {
     "DE89370400440532013000": DebitOutcome(True),
     "DE62370400440532013001": DebitOutcome(False, failure_code="insufficient_funds",
                                            failure_message=f"{_FAILS}: insufficient funds."),
+    # Italy's failing test IBAN, which ``stripe trigger checkout.session.async_payment_failed``
+    # pays with.
+    "IT60X0542811101000000123456": DebitOutcome(
+        False, failure_code="insufficient_funds",
+        failure_message=f"{_FAILS}: insufficient funds."),
 }
 ACH_TEST_ACCOUNTS: dict[str, DebitOutcome] = {
     "000123456789": DebitOutcome(True),

@@ -40,6 +40,9 @@ class SandboxConfig:
     # trust; None: the system's (certifi) bundle. A local receiver's own CA goes here.
     webhook_ca_bundle: str | None = field(
         default_factory=lambda: os.environ.get("SANDBOX_WEBHOOK_CA_BUNDLE") or None)
+    # "fixtures": answer what the sandbox has no state for as stripe-mock does (fallback/).
+    fallback: str | None = field(
+        default_factory=lambda: os.environ.get("SANDBOX_FALLBACK") or None)
 
 
 class Runtime:

@@ -30,6 +30,7 @@ from typing import Any, ForwardRef, Literal, Union
 
 import stripe
 import typing_extensions
+from stripe._list_object import ListObject
 from stripe._object_classes import OBJECT_CLASSES
 from stripe._stripe_object import StripeObject
 
@@ -45,6 +46,16 @@ class SdkOperation:
     path: str
     params: str | None = None
     returns: str | None = None
+    # The ``object`` names of the classes ``returns`` names (a union lists several).
+    objects: tuple[str, ...] = ()
+
+    @property
+    def answers_list(self) -> bool:
+        return (self.returns or "").startswith("ListObject[")
+
+    @property
+    def answers_search(self) -> bool:
+        return (self.returns or "").startswith("SearchResultObject[")
 
 
 @dataclass
@@ -62,6 +73,7 @@ class Kind:
     any: bool = False
     resource: str | None = None
     free_string: bool = False  # a plain ``str`` is allowed: an enum beside it is open
+    decimal: bool = False  # a decimal sent as a string ("642.00")
 
     @property
     def open_enum(self) -> bool:
@@ -120,11 +132,37 @@ def _returns(call: ast.Call, function: ast.FunctionDef) -> str | None:
     return None
 
 
+def _imported_classes(tree: ast.AST) -> dict[str, tuple[str, str]]:
+    """Names a service module imports (for type checkers too): name -> (module, class)."""
+    return {alias.asname or alias.name: (node.module, alias.name)
+            for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+            for alias in node.names}
+
+
+def _returned_objects(returns: str | None, imported: dict[str, tuple[str, str]]
+                      ) -> tuple[str, ...]:
+    """The ``object`` names of the SDK classes named in a ``cast`` type string."""
+    found = []
+    for name in re.findall(r"\b([A-Z]\w*)\b", returns or ""):
+        if name in ("ListObject", "SearchResultObject", "Union", "Optional", "Any"):
+            continue
+        module, class_name = imported.get(name, ("", ""))
+        object_name = _OBJECT_NAMES.get((module, class_name))
+        if object_name:
+            found.append(object_name)
+    return tuple(found)
+
+
+_OBJECT_NAMES = {tuple(entry): name for name, entry in OBJECT_CLASSES.items()}
+
+
 def operations_in_source(source: str, package: str = "") -> list[SdkOperation]:
     """The /v1 operations a service module's (synchronous) methods call; ``package`` is
     the subpackage its params types live in (``checkout`` for ``stripe/checkout/``)."""
     found = []
-    for function in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    imported = _imported_classes(tree)
+    for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef):
             continue
         for call in ast.walk(function):
@@ -135,8 +173,9 @@ def operations_in_source(source: str, package: str = "") -> list[SdkOperation]:
             if method and path and path.startswith("/v1/"):
                 params = _params_name(function)
                 qualified = f"{package}.{params}" if params and package else params
-                found.append(SdkOperation(method.upper(), path, qualified,
-                                          _returns(call, function)))
+                returns = _returns(call, function)
+                found.append(SdkOperation(method.upper(), path, qualified, returns,
+                                          _returned_objects(returns, imported)))
     return found
 
 
@@ -220,16 +259,26 @@ def kind_of(annotation: Any, owner: Any, depth: int = 0) -> Kind:
     if annotation is str:
         return Kind(types={"string"}, free_string=True)
     if annotation is decimal.Decimal:  # Stripe sends decimals as strings ("642.00")
-        return Kind(types={"string"}, free_string=True)
+        return Kind(types={"string"}, free_string=True, decimal=True)
     if origin in (list, typing.List):  # noqa: UP006
         return Kind(types={"array"}, items=kind_of(args[0], owner, depth + 1) if args else None)
     if origin in (dict, typing.Dict):  # noqa: UP006
         return Kind(types={"object"})
     if isinstance(annotation, type):
         return _class_kind(annotation, depth)
-    if origin is not None and isinstance(origin, type):  # ListObject[X], UntypedStripeObject[str]
+    if origin is ListObject:  # a list inside an object (``charge.refunds``)
+        items = kind_of(args[0], owner, depth + 1) if args else None
+        return Kind(types={"object"},
+                    fields={**_LIST_FIELDS, "data": Kind(types={"array"}, items=items)})
+    if origin is not None and isinstance(origin, type):  # UntypedStripeObject[str]
         return Kind(types={"object"})
     return Kind(any=True)
+
+
+_LIST_FIELDS = {
+    "object": Kind(types={"string"}, enum={"list"}), "data": Kind(types={"array"}),
+    "has_more": Kind(types={"boolean"}), "url": Kind(types={"string"}, free_string=True),
+}
 
 
 def _merge(into: Kind, other: Kind) -> None:
@@ -237,6 +286,7 @@ def _merge(into: Kind, other: Kind) -> None:
     into.enum |= other.enum
     into.any = into.any or other.any
     into.free_string = into.free_string or other.free_string
+    into.decimal = into.decimal or other.decimal
     into.fields = other.fields if into.fields is None else into.fields
     into.items = other.items if into.items is None else into.items
     into.resource = into.resource or other.resource

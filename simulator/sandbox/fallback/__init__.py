@@ -1,0 +1,1 @@
+"""The stripe-mock-compatible mode (``stripe-sim sandbox --fallback fixtures``)."""
