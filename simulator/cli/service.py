@@ -147,7 +147,9 @@ def _seed(repo: Any, config: ServiceConfig) -> None:
     path = demo_accounts_path(config.db_path)
     accounts = demo_accounts(repo, demo, path)
     print(f"Demo data: {len(demo.buyers)} buyers, {len(demo.wins)} wins; accounts"
-          f" (passwords and API tokens) in {path}:", flush=True)
+          f" (passwords and API tokens) in {path}", flush=True)
+    if not sys.stdout.isatty():
+        return  # a log file (``stripe-sim up`` prints them itself): no passwords in it
     for account in accounts:
         print(f"  {account.role:<6} {account.email:<36} password {account.password}",
               flush=True)

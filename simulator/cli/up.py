@@ -146,7 +146,11 @@ def start_sandbox(args: argparse.Namespace, data_dir: Path,
 
 def _spawn(command: list[str], log_path: Path,
            env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    with open(log_path, "ab") as log:
+    """The child's output goes to an owner-only log: a server's log can hold what a
+    request carried."""
+    descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.chmod(log_path, 0o600)  # a log made before this rule was readable by all
+    with os.fdopen(descriptor, "ab") as log:
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 

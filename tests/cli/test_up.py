@@ -21,6 +21,8 @@ from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.seed import demo_accounts_path, read_demo_accounts
 
 pytestmark = pytest.mark.slow
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
@@ -36,6 +38,10 @@ def up(data_dir: Path) -> Iterator[Up]:
 def test_the_banner_names_the_accounts_what_to_try_and_a_staged_decline(up: Up) -> None:
     accounts = read_demo_accounts(demo_accounts_path(str(up.data_dir / "service.sqlite3")))
     assert accounts and all(a.password in up.output for a in accounts)
+    for log in ("service.log", "sandbox.log"):  # the banner shows them, the logs do not
+        path = up.data_dir / log
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert not any(a.password in path.read_text() for a in accounts)
     assert "What to try" in up.output and "4242 4242 4242 4242" in up.output
     assert "Mail catcher     smtp://127.0.0.1:" in up.output
     assert f"Text messages    {up.data_dir / 'sms' / 'outbox.jsonl'}" in up.output
