@@ -15,6 +15,7 @@ from simulator.sandbox import account, jobs, metrics, webhooks
 from simulator.sandbox.api import auth, registry
 from simulator.sandbox.api.endpoint import error_response, runtime
 from simulator.sandbox.control import routes as control
+from simulator.sandbox.control import three_d_secure
 from simulator.sandbox.control import webhooks as control_webhooks
 from simulator.sandbox.dashboard import routes as dashboard
 from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
@@ -56,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(control.bp)
     app.register_blueprint(control_webhooks.bp)
+    app.register_blueprint(three_d_secure.bp)
     app.register_blueprint(hosted.bp)
     app.register_blueprint(dashboard.bp)  # at / (its browser redirect runs before auth)
 

@@ -3,25 +3,20 @@ transactions, plus the control-plane route that completes a 3-D Secure challenge
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
-
-from flask import Blueprint, request
+from flask import Blueprint
 
 from simulator.sandbox.api.endpoint import (
     ListResult,
-    json_response,
-    runtime,
     stripe_endpoint,
 )
 from simulator.sandbox.api.listing import list_objects
-from simulator.sandbox.errors import InvalidRequestError
-from simulator.sandbox.params import Params, invalid_enum
+from simulator.sandbox.params import Params
 from simulator.sandbox.resources import balance_transaction as transactions
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources import payment_method as methods
 from simulator.sandbox.resources import refund as refunds
-from simulator.sandbox.resources.base import Ctx, load, render
+from simulator.sandbox.resources.base import Ctx, load
 from simulator.sandbox.resources.customer import Customer
 
 bp = Blueprint("payments", __name__)
@@ -214,25 +209,3 @@ def list_balance_transactions(ctx: Ctx, params: Params) -> ListResult:
     params.string("payout")
     return list_objects(ctx, params, transactions.BalanceTransaction,
                         "/v1/balance_transactions", filters)
-
-
-# -- control plane: the customer's answer to a 3-D Secure challenge ----------------------
-THREE_DS_OUTCOMES = ("authenticate", "fail")
-
-
-@bp.post("/_sandbox/payment_intents/<pi_id>/three_d_secure")
-def three_d_secure(pi_id: str) -> Any:
-    """``outcome=authenticate|fail``: what the sandbox's 3-D Secure page would submit."""
-    outcome = request.values.get("outcome", "")
-    if outcome not in THREE_DS_OUTCOMES:
-        raise invalid_enum("outcome", outcome, list(THREE_DS_OUTCOMES)) if outcome else (
-            InvalidRequestError("Missing required param: outcome.", code="parameter_missing",
-                                param="outcome"))
-    rt = runtime()
-    with rt.store.transaction():
-        ctx = Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-                  base_url=rt.public_url(request.host_url), sink=rt.event_sink)
-        pi = intents.complete_three_d_secure(
-            ctx, pi_id, cast(Literal["authenticate", "fail"], outcome))
-        body = render(ctx, pi)
-    return json_response(body)

@@ -1,21 +1,16 @@
-"""/v1/setup_intents (https://docs.stripe.com/api/setup_intents), and the control-plane
-route that answers a SetupIntent's 3-D Secure challenge without a browser."""
+"""/v1/setup_intents (https://docs.stripe.com/api/setup_intents)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from flask import Blueprint
 
-from flask import Blueprint, request
-
-from simulator.sandbox.api.endpoint import ListResult, json_response, runtime, stripe_endpoint
+from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
 from simulator.sandbox.api.listing import list_objects
-from simulator.sandbox.errors import InvalidRequestError
-from simulator.sandbox.params import Params, invalid_enum
+from simulator.sandbox.params import Params
 from simulator.sandbox.resources import setup_intent as setups
-from simulator.sandbox.resources.base import Ctx, render
+from simulator.sandbox.resources.base import Ctx
 
 bp = Blueprint("setup_intents", __name__)
-THREE_DS_OUTCOMES = ("authenticate", "fail")
 
 
 @bp.post("/v1/setup_intents")
@@ -56,21 +51,3 @@ def list_(ctx: Ctx, params: Params) -> ListResult:
                "subtype": params.string("payment_method")}
     params.boolean("attach_to_self")
     return list_objects(ctx, params, setups.SetupIntent, "/v1/setup_intents", filters)
-
-
-@bp.post("/_sandbox/setup_intents/<seti_id>/three_d_secure")
-def three_d_secure(seti_id: str) -> Any:
-    """``outcome=authenticate|fail``: what the sandbox's 3-D Secure page would submit."""
-    outcome = request.values.get("outcome", "")
-    if outcome not in THREE_DS_OUTCOMES:
-        raise invalid_enum("outcome", outcome, list(THREE_DS_OUTCOMES)) if outcome else (
-            InvalidRequestError("Missing required param: outcome.", code="parameter_missing",
-                                param="outcome"))
-    rt = runtime()
-    with rt.store.transaction():
-        ctx = Ctx(store=rt.store, now=rt.clock.timestamp(), ids=rt.ids,
-                  base_url=rt.public_url(request.host_url), sink=rt.event_sink)
-        seti = setups.complete_authentication(
-            ctx, seti_id, cast(Literal["authenticate", "fail"], outcome))
-        body = render(ctx, seti)
-    return json_response(body)
