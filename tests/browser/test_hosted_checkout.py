@@ -200,3 +200,53 @@ def test_api_payment_intent_challenge_returns_to_return_url(
     assert f"redirect_status={status}" in page.url
     after = client.v1.payment_intents.retrieve(intent.id)
     assert after.status == ("succeeded" if status == "succeeded" else "requires_payment_method")
+
+
+# -- setup mode: saving a card, nothing charged --------------------------------------------
+def new_setup_session(client: stripe.StripeClient, **extra: Any) -> Any:
+    params: dict[str, Any] = {"mode": "setup", "currency": "usd", "success_url": SUCCESS,
+                              "cancel_url": CANCEL, **extra}
+    return client.v1.checkout.sessions.create(params=params)
+
+
+def test_setup_mode_saves_the_card_to_the_customer(page: Page,
+                                                   client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"email": "grace@example.com"})
+    session = new_setup_session(client, customer=customer.id)
+    checkout = open_page(page, session)
+    expect(page.get_by_test_id("product-summary-total-amount")).to_have_count(0)
+    expect(page.get_by_role("button", name="Save card")).to_be_visible()
+    expect(page.locator("#email")).to_have_value("grace@example.com")
+
+    checkout.pay(CardDetails("4242 4242 4242 4242"))
+
+    page.wait_for_url(f"**/done?session_id={session.id}")
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status, done.payment_intent) == \
+        ("complete", "no_payment_required", None)
+    setup = client.v1.setup_intents.retrieve(str(done.setup_intent))
+    assert setup.status == "succeeded"
+    card = client.v1.payment_methods.retrieve(str(setup.payment_method))
+    assert card.customer == customer.id
+    assert card.billing_details.name == "Jenny Rosen"
+
+
+def test_setup_mode_card_that_asks_for_3d_secure_is_challenged(
+        page: Page, client: stripe.StripeClient) -> None:
+    session = new_setup_session(client)
+    checkout = open_page(page, session)
+    checkout.pay(CardDetails("4000 0025 0000 3155"), email="ada@example.com")
+    checkout.complete_challenge()
+    page.wait_for_url(f"**/done?session_id={session.id}")
+    setup = client.v1.setup_intents.retrieve(
+        str(client.v1.checkout.sessions.retrieve(session.id).setup_intent))
+    assert setup.status == "succeeded"
+
+
+def test_setup_mode_decline_keeps_the_customer_on_the_page(
+        page: Page, client: stripe.StripeClient) -> None:
+    session = new_setup_session(client)
+    checkout = open_page(page, session)
+    checkout.pay(CardDetails("4000 0000 0000 0002"), email="ada@example.com")
+    assert "Your card was declined." in checkout.payment_error()
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"

@@ -26,7 +26,7 @@ if not FOLDER.is_dir():
                 allow_module_level=True)
 
 IN_SCOPE = ("checkout.session.", "payment_intent.", "charge.", "customer.",
-            "payment_method.", "setup_intent.", "product.", "price.")
+            "payment_method.", "setup_intent.", "product.", "price.", "coupon.")
 OUT_OF_SCOPE = ("customer.subscription.", "customer.discount.")
 # In-scope fixtures that need what the sandbox does not have yet, and what that is.
 LATER: dict[str, str] = {

@@ -97,6 +97,7 @@ def seed(api: FlaskClient) -> dict[str, str]:
         "event": newest["events"], "balance_transaction": newest["balance_transactions"],
         "dispute": newest["disputes"],
         "setup_intent": post("/v1/setup_intents", payment_method="pm_card_visa")["id"],
+        "coupon": post("/v1/coupons", percent_off="20")["id"],
     }
 
 

@@ -58,6 +58,7 @@ CONDITIONAL: dict[str, dict[str, str]] = {
                "instructions_email": "sent only for refunds to a customer's email",
                "pending_reason": "sent only for pending refunds"},
     "token": {"bank_account": "sent only for bank account tokens"},
+    "coupon": {"applies_to": _EXPANDED, "currency_options": _EXPANDED},
     "event": {"account": "sent only for events of connected accounts",
               "context": "sent only for events of connected accounts (v2 context)"},
     "webhook_endpoint": {"secret": "sent only in the answer that creates the endpoint"},
@@ -167,6 +168,15 @@ def make_checkout_session(client: stripe.StripeClient) -> dict[str, Any]:
     return raw(_session(client))
 
 
+def make_setup_checkout_session(client: stripe.StripeClient) -> dict[str, Any]:
+    return raw(client.v1.checkout.sessions.create(params={
+        "mode": "setup", "currency": "usd", "success_url": "https://shop.example.com/saved"}))
+
+
+def make_coupon(client: stripe.StripeClient) -> dict[str, Any]:
+    return raw(client.v1.coupons.create(params={"percent_off": 20, "duration": "once"}))
+
+
 def make_item(client: stripe.StripeClient) -> dict[str, Any]:
     items = client.v1.checkout.sessions.line_items.list(_session(client).id)
     assert items.last_response is not None
@@ -223,6 +233,7 @@ MAKERS: dict[str, Callable[[stripe.StripeClient], dict[str, Any]]] = {
     "refund": make_refund,
     "balance_transaction": make_balance_transaction,
     "checkout.session": make_checkout_session,
+    "coupon": make_coupon,
     "item": make_item,
     "event": make_event,
     "webhook_endpoint": make_webhook_endpoint,
@@ -268,6 +279,12 @@ def test_object_has_stripes_fields(client: stripe.StripeClient, name: str) -> No
     ours = MAKERS[name](client)
     assert ours["object"] == name
     assert shape_differences(name, ours) == []
+
+
+def test_a_setup_mode_session_has_stripes_fields(client: stripe.StripeClient) -> None:
+    ours = make_setup_checkout_session(client)
+    assert ours["amount_total"] is None and ours["setup_intent"].startswith("seti_")
+    assert shape_differences("checkout.session", ours) == []
 
 
 def test_every_allowed_omission_is_a_field_the_sdk_declares() -> None:

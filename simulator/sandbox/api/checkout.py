@@ -7,10 +7,11 @@ from flask import Blueprint
 from simulator.sandbox.api.catalog import page_by_id
 from simulator.sandbox.api.endpoint import ListResult, stripe_endpoint
 from simulator.sandbox.api.listing import list_objects
-from simulator.sandbox.flows import checkout_expiry
+from simulator.sandbox.flows import checkout_expiry, checkout_sessions
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources.base import Ctx, load
+from simulator.sandbox.resources.checkout_line_items import LineItem, line_items_url
 
 bp = Blueprint("checkout", __name__)
 
@@ -18,7 +19,7 @@ bp = Blueprint("checkout", __name__)
 @bp.post("/v1/checkout/sessions")
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> sessions.CheckoutSession:
-    return sessions.create_checkout_session(ctx, params)
+    return checkout_sessions.create_checkout_session(ctx, params)
 
 
 @bp.get("/v1/checkout/sessions/<session_id>")
@@ -50,5 +51,5 @@ def list_(ctx: Ctx, params: Params) -> ListResult:
 def list_line_items(ctx: Ctx, params: Params, session_id: str) -> ListResult:
     """Line items in the order they were given, paged by line item id."""
     session = load(ctx, sessions.CheckoutSession, session_id)
-    url = sessions.line_items_url(session.id)
-    return page_by_id(params, url, list(session.items()), sessions.LineItem.NOUN)
+    url = line_items_url(session.id)
+    return page_by_id(params, url, list(session.items()), LineItem.NOUN)

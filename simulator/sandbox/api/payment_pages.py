@@ -9,10 +9,12 @@ from flask import Blueprint
 
 from simulator.sandbox.api.endpoint import stripe_endpoint
 from simulator.sandbox.errors import CardError
-from simulator.sandbox.hosted.checkout_flow import Buyer, pay_with_payment_method
+from simulator.sandbox.hosted.checkout_flow import Buyer, PaymentOutcome, pay_with_payment_method
+from simulator.sandbox.hosted.setup_flow import SetupOutcome, save_card
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources.base import Ctx, render
+from simulator.sandbox.resources.payment_method import resolve_payment_method
 
 bp = Blueprint("payment_pages", __name__)
 
@@ -30,7 +32,11 @@ def confirm_page(ctx: Ctx, params: Params, session_id: str) -> dict[str, Any]:
     expected = params.integer("expected_amount")
     for ignored in ("expected_payment_method_type", "eid", "consent", "tax_id_collection"):
         params.raw(ignored)
-    outcome = pay_with_payment_method(ctx, session_id, pm_id, Buyer(), expected)
+    if sessions.retrieve_checkout_session(ctx, session_id).mode == "setup":
+        payment = resolve_payment_method(ctx, pm_id, "payment_method")
+        outcome: PaymentOutcome | SetupOutcome = save_card(ctx, session_id, payment, Buyer())
+    else:
+        outcome = pay_with_payment_method(ctx, session_id, pm_id, Buyer(), expected)
     if outcome.status == "declined":
         error = outcome.error
         raise CardError(outcome.message or "Your card was declined.", code=error.get("code"),

@@ -7,6 +7,7 @@ from flask import Blueprint
 from simulator.sandbox.api import (
     catalog,
     checkout,
+    coupons,
     customers,
     disputes,
     events,
@@ -28,6 +29,7 @@ def blueprints() -> list[Blueprint]:
         disputes.bp,
         setup_intents.bp,
         sources.bp,
+        coupons.bp,
         checkout.bp,
         payment_pages.bp,
         events.bp,

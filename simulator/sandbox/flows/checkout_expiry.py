@@ -1,13 +1,17 @@
 """Expiring a Checkout Session (https://docs.stripe.com/api/checkout/sessions/expire):
-on demand or when its ``expires_at`` comes, and the PaymentIntent it started is
-canceled as abandoned, so the step sits above both objects."""
+on demand or when its ``expires_at`` comes, and the PaymentIntent it started (or the
+SetupIntent of a ``setup`` session) is canceled as abandoned, so the step sits above
+these objects."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from simulator.sandbox import jobs
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import payment_intent as intents
+from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.base import Ctx, find, load, save
 from simulator.sandbox.resources.checkout_session import EXPIRE_JOB, CheckoutSession
 
@@ -36,18 +40,19 @@ def expire_when_due(ctx: Ctx, session_id: str) -> None:
 def _expire(ctx: Ctx, session: CheckoutSession) -> None:
     session.status = "expired"
     jobs.cancel(ctx, EXPIRE_JOB, session.id)
-    if session.payment_intent is not None:
-        _cancel_payment_intent(ctx, session.payment_intent)
+    for intent_id, cancel in ((session.payment_intent, intents.cancel_payment_intent),
+                              (session.setup_intent, setups.cancel_setup_intent)):
+        if intent_id is not None:
+            _abandon(ctx, intent_id, cancel)
     save(ctx, session)
     ctx.emit("checkout.session.expired", session)
 
 
-def _cancel_payment_intent(ctx: Ctx, payment_intent_id: str) -> None:
-    """An expired session's PaymentIntent can no longer be paid: cancel it as abandoned.
-    One that already left the cancelable states (it succeeded meanwhile) is left alone."""
+def _abandon(ctx: Ctx, intent_id: str, cancel: Callable[[Ctx, str, Params], object]) -> None:
+    """An expired session's PaymentIntent or SetupIntent can no longer be paid or
+    confirmed: cancel it as abandoned. One that already left the cancelable states (it
+    succeeded meanwhile) is left alone."""
     try:
-        intents.cancel_payment_intent(
-            ctx, payment_intent_id, Params({"cancellation_reason": "abandoned"})
-        )
+        cancel(ctx, intent_id, Params({"cancellation_reason": "abandoned"}))
     except InvalidRequestError:
         return

@@ -15,6 +15,7 @@ from simulator.sandbox.errors import CardError, InvalidRequestError
 from simulator.sandbox.hosted.card_form import CardInput
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
+from simulator.sandbox.resources import coupon as coupons
 from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources.base import Ctx, find, load
 from simulator.sandbox.resources.payment_method import (
@@ -38,15 +39,13 @@ Status = Literal["paid", "requires_action", "declined"]
 class PaymentOutcome:
     status: Status
     session: sessions.CheckoutSession
-    payment_intent: intents.PaymentIntent
+    payment_intent: intents.PaymentIntent | None  # none for a session with nothing due
     message: str | None = None
     error: dict[str, Any] = field(default_factory=dict)
 
     @property
     def redirect_url(self) -> str | None:
-        if self.status != "paid" or not self.session.success_url:
-            return None
-        return self.session.success_url.replace("{CHECKOUT_SESSION_ID}", self.session.id)
+        return self.session.success_redirect() if self.status == "paid" else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,10 @@ def pay(ctx: Ctx, session_id: str, payment: tuple[PaymentMethod, bool], buyer: B
         raise InvalidRequestError(
             f"The expected amount ({expected_amount}) does not match the Checkout Session's"
             f" amount_total ({session.amount_total}).", param="expected_amount")
+    for discount in session.discounts:
+        coupons.check_redemptions_left(ctx, discount["coupon"])
+    if session.amount_total == 0:
+        return PaymentOutcome("paid", _complete(ctx, session, None, buyer), None)
     intent = _session_intent(ctx, session, buyer)
     try:
         intents.confirm_payment(ctx, intent, payment, intents.Attempt())
@@ -109,16 +112,23 @@ def after_challenge(ctx: Ctx, session_id: str) -> PaymentOutcome:
         raise InvalidRequestError("This Checkout Session has no payment in progress.")
     intent = load(ctx, intents.PaymentIntent, session.payment_intent, "payment_intent")
     if session.status == "complete" or intent.status in PAID:
-        buyer = _buyer_of(ctx, intent)
+        buyer = buyer_of(ctx, intent.payment_method)
         return _settle(ctx, session, intent, buyer) if session.status == "open" else \
             PaymentOutcome("paid", session, intent)
     if intent.status == "requires_action":
         return PaymentOutcome("requires_action", session, intent)
     error = intent.last_payment_error or {}
-    message = error.get("message")
-    if error.get("code") == "payment_intent_authentication_failure":
-        message = AUTHENTICATION_FAILED
-    return PaymentOutcome("declined", session, intent, message, dict(error))
+    return PaymentOutcome("declined", session, intent, page_message(error), dict(error))
+
+
+def page_message(error: dict[str, Any]) -> str | None:
+    """What the page tells the buyer about a failed attempt: the card's decline, or
+    Checkout's own words for a failed 3-D Secure challenge."""
+    if error.get("code") in ("payment_intent_authentication_failure",
+                             "setup_intent_authentication_failure"):
+        return AUTHENTICATION_FAILED
+    message: str | None = error.get("message")
+    return message
 
 
 def _session_intent(ctx: Ctx, session: sessions.CheckoutSession,
@@ -158,19 +168,25 @@ def _settle(ctx: Ctx, session: sessions.CheckoutSession, intent: intents.Payment
             buyer: Buyer) -> PaymentOutcome:
     if intent.status == "requires_action":
         return PaymentOutcome("requires_action", session, intent)
+    return PaymentOutcome("paid", _complete(ctx, session, intent, buyer), intent)
+
+
+def _complete(ctx: Ctx, session: sessions.CheckoutSession,
+              intent: intents.PaymentIntent | None, buyer: Buyer) -> sessions.CheckoutSession:
     details = {
         "email": buyer.email or session.customer_email,
         "name": buyer.name,
         "address": {"city": None, "country": buyer.country, "line1": None, "line2": None,
                     "postal_code": buyer.postal_code, "state": None},
     }
-    completed = sessions.mark_session_complete(ctx, session, intent.id, details,
-                                               payment_pending=intent.status == "processing")
-    return PaymentOutcome("paid", completed, intent)
+    return sessions.mark_session_complete(
+        ctx, session, intent.id if intent else None, details,
+        payment_pending=intent is not None and intent.status == "processing")
 
 
-def _buyer_of(ctx: Ctx, intent: intents.PaymentIntent) -> Buyer:
-    pm = find(ctx, PaymentMethod, intent.payment_method) if intent.payment_method else None
+def buyer_of(ctx: Ctx, pm_id: str | None) -> Buyer:
+    """The buyer as the card's billing details name them."""
+    pm = find(ctx, PaymentMethod, pm_id) if pm_id else None
     details = pm.billing_details if pm else {}
     address = details.get("address") or {}
     return Buyer(details.get("email"), details.get("name"), address.get("country"),

@@ -19,8 +19,8 @@ from simulator.sandbox.hosted.checkout_flow import (
     after_challenge,
     card_payment_method,
     pay,
-    pay_with_payment_method,
 )
+from simulator.sandbox.hosted.setup_flow import SetupOutcome, after_setup_challenge, save_card
 from simulator.sandbox.params import Params, parse_form
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources import payment_intent as intents
@@ -28,7 +28,11 @@ from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import Ctx, find, render
 from simulator.sandbox.resources.customer import Customer
-from simulator.sandbox.resources.payment_method import build_payment_method
+from simulator.sandbox.resources.payment_method import (
+    PaymentMethod,
+    build_payment_method,
+    resolve_payment_method,
+)
 
 Challenge = Literal["authenticate", "fail"]
 bp = Blueprint("hosted", __name__, template_folder="templates", static_folder="static",
@@ -81,7 +85,10 @@ def checkout_page(session_id: str) -> Any:
     currency = (session.currency or "usd")
     return render_template(
         "checkout.html", merchant=merchant_name(), session=session, line_items=items,
-        total=format_amount(session.amount_total, currency), currency=currency.upper(),
+        setup=session.mode == "setup", currency=currency.upper(),
+        subtotal=format_amount(session.amount_subtotal or 0, currency),
+        discount=format_amount(session.amount_discount, currency),
+        total=format_amount(session.amount_total or 0, currency),
         email=session.customer_email or _customer_email(ctx, session),
         email_locked=bool(session.customer_email or session.customer),
         countries=COUNTRIES, confirm_url=f"/c/pay/{session.id}/confirm",
@@ -95,20 +102,19 @@ def _customer_email(ctx: Ctx, session: sessions.CheckoutSession) -> str | None:
 
 def _unavailable(ctx: Ctx, session: sessions.CheckoutSession) -> tuple[str, int] | None:
     """Paid and expired sessions show where they stand, as Checkout does."""
+    if session.status == "complete" and session.mode == "setup":
+        return _message("complete", "Your card has been saved",
+                        f"{merchant_name()} can charge it for future payments.",
+                        link=session.success_redirect(), link_text="Return to the merchant")
     if session.status == "complete":
         return _message("complete", "This payment is complete",
                         f"{merchant_name()} has received your payment.",
-                        link=_success_url(session), link_text="Return to the merchant")
+                        link=session.success_redirect(), link_text="Return to the merchant")
     if session.status == "expired" or ctx.now >= session.expires_at:
         return _message("expired", "This Checkout Session has expired",
                         "The time to pay has run out. Return to the merchant to start again.",
                         link=session.cancel_url, link_text="Return to the merchant")
     return None
-
-
-def _success_url(session: sessions.CheckoutSession) -> str | None:
-    url = session.success_url
-    return url.replace("{CHECKOUT_SESSION_ID}", session.id) if url else None
 
 
 @bp.post("/c/pay/<session_id>/confirm")
@@ -127,24 +133,41 @@ def confirm_from_page(session_id: str) -> Response:
                                           email_required=not session.customer)
         if card is None:
             return json_response({"field_errors": errors}, 400)
+        buyer = Buyer(card.email, card.name, card.country, card.postal_code)
         try:
             payment = (card_payment_method(ctx, card), True)
+            outcome = _attempt(ctx, session, payment, buyer)
         except StripeError as refused:
             return json_response({"error": refused.message}, 402)
-        buyer = Buyer(card.email, card.name, card.country, card.postal_code)
-        outcome = pay(ctx, session_id, payment, buyer)
     return json_response(_page_answer(outcome))
+
+
+Outcome = PaymentOutcome | SetupOutcome
+
+
+def _attempt(ctx: Ctx, session: sessions.CheckoutSession, payment: tuple[PaymentMethod, bool],
+             buyer: Buyer) -> Outcome:
+    """Pay for the session, or save the card in ``setup`` mode."""
+    if session.mode == "setup":
+        return save_card(ctx, session.id, payment, buyer)
+    return pay(ctx, session.id, payment, buyer)
 
 
 @bp.post("/c/pay/<session_id>/finalize")
 def finalize_from_page(session_id: str) -> Response:
     with transaction() as ctx:
-        outcome = after_challenge(ctx, session_id)
+        outcome = _after_challenge(ctx, sessions.retrieve_checkout_session(ctx, session_id))
     return json_response(_page_answer(outcome))
 
 
-def _page_answer(outcome: PaymentOutcome) -> dict[str, Any]:
-    if outcome.status == "paid":
+def _after_challenge(ctx: Ctx, session: sessions.CheckoutSession) -> Outcome:
+    if session.mode == "setup":
+        return after_setup_challenge(ctx, session.id)
+    return after_challenge(ctx, session.id)
+
+
+def _page_answer(outcome: Outcome) -> dict[str, Any]:
+    if outcome.status in ("paid", "succeeded"):
         return {"redirect": outcome.redirect_url or f"/c/pay/{outcome.session.id}"}
     if outcome.status == "requires_action":
         return {"challenge_url": f"/c/pay/{outcome.session.id}/challenge"}
@@ -156,7 +179,8 @@ def challenge_frame(session_id: str) -> Any:
     """Stripe.js shows the issuer's challenge in a frame inside a lightbox frame."""
     with transaction() as ctx:
         session = sessions.retrieve_checkout_session(ctx, session_id)
-    inner = f"/_sandbox/three_d_secure/{session.payment_intent}?embedded=1"
+    intent = session.setup_intent if session.mode == "setup" else session.payment_intent
+    inner = f"/_sandbox/three_d_secure/{intent}?embedded=1"
     return render_template("challenge_outer.html", inner_url=inner)
 
 
@@ -235,32 +259,47 @@ def _setup_challenge_answer(setup_id: str, outcome: Challenge) -> Any:
 # -- without a browser ----------------------------------------------------------------------
 @bp.post("/_sandbox/checkout/sessions/<session_id>/complete")
 def complete_headless(session_id: str) -> Response:
-    """Pay a session as a buyer would, for API-only tests: ``payment_method`` (an id or
-    ``pm_card_*``) or ``card[number]``…, optional ``email``/``name``, and
-    ``three_d_secure=authenticate|fail`` for cards that are challenged."""
+    """Pay a session (or save the card of a ``setup`` session) as a buyer would, for
+    API-only tests: ``payment_method`` (an id or ``pm_card_*``) or ``card[number]``…,
+    optional ``email``/``name``, and ``three_d_secure=authenticate|fail`` for cards that
+    are challenged. The answer's ``status`` is ``paid`` (``succeeded`` for a setup),
+    ``requires_action`` or ``declined``, with the session and its PaymentIntent (or
+    SetupIntent)."""
     params = Params(parse_form(request_pairs()))
     buyer = Buyer(params.string("email"), params.string("name"))
-    challenge = params.enum("three_d_secure", ("authenticate", "fail")) or "authenticate"
+    challenge = cast(Challenge, params.enum("three_d_secure", ("authenticate", "fail"))
+                     or "authenticate")
     with transaction() as ctx:
-        pm_id = params.string("payment_method")
-        if pm_id is not None:
-            outcome = pay_with_payment_method(ctx, session_id, pm_id, buyer)
-        else:
-            card = params.raw("card")
-            if card is None:
-                raise InvalidRequestError("Missing required param: card or payment_method.",
-                                          code="parameter_missing", param="payment_method")
-            new_card = build_payment_method(ctx, Params({"type": "card", "card": card}))
-            outcome = pay(ctx, session_id, (new_card, True), buyer)
+        session = sessions.retrieve_checkout_session(ctx, session_id)
+        outcome = _attempt(ctx, session, _headless_payment(ctx, params), buyer)
         if outcome.status == "requires_action":
-            intents.complete_three_d_secure(ctx, outcome.payment_intent.id,
-                                            cast(Challenge, challenge))
-            outcome = after_challenge(ctx, session_id)
-        body = {
-            "status": outcome.status,
-            "checkout_session": render(ctx, outcome.session),
-            "payment_intent": render(ctx, outcome.payment_intent),
-        }
+            _answer_challenge(ctx, outcome, challenge)
+            outcome = _after_challenge(ctx, session)
+        body: dict[str, Any] = {"status": outcome.status,
+                                "checkout_session": render(ctx, outcome.session)}
+        if isinstance(outcome, SetupOutcome):
+            body["setup_intent"] = render(ctx, outcome.setup_intent)
+        else:
+            body["payment_intent"] = render(ctx, outcome.payment_intent) \
+                if outcome.payment_intent else None
         if outcome.status == "declined":
             body["error"] = outcome.error or {"message": outcome.message}
-    return json_response(body, 200 if outcome.status == "paid" else 402)
+    return json_response(body, 402 if outcome.status == "declined" else 200)
+
+
+def _headless_payment(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool]:
+    pm_id = params.string("payment_method")
+    if pm_id is not None:
+        return resolve_payment_method(ctx, pm_id, "payment_method")
+    card = params.raw("card")
+    if card is None:
+        raise InvalidRequestError("Missing required param: card or payment_method.",
+                                  code="parameter_missing", param="payment_method")
+    return build_payment_method(ctx, Params({"type": "card", "card": card})), True
+
+
+def _answer_challenge(ctx: Ctx, outcome: Outcome, challenge: Challenge) -> None:
+    if isinstance(outcome, SetupOutcome):
+        setups.complete_authentication(ctx, outcome.setup_intent.id, challenge)
+    elif outcome.payment_intent is not None:
+        intents.complete_three_d_secure(ctx, outcome.payment_intent.id, challenge)

@@ -67,3 +67,16 @@ def read_payment_intent_data(params: Params) -> dict[str, Any]:
         "transfer_group": data.string("transfer_group"),
     }
     return {key: value for key, value in values.items() if value not in (None, {})}
+
+
+def read_setup_intent_data(params: Params) -> dict[str, Any]:
+    """What ``setup_intent_data`` passes on to a ``setup`` session's SetupIntent."""
+    data = params.hash("setup_intent_data")
+    if data is None:
+        return {}
+    data.raw("on_behalf_of")  # Connect only; accepted and ignored
+    values: dict[str, Any] = {
+        "description": data.string("description", max_length=1000),
+        "metadata": apply_metadata({}, data.metadata()),
+    }
+    return {key: value for key, value in values.items() if value not in (None, {})}

@@ -1,13 +1,17 @@
-"""Checkout Sessions (https://docs.stripe.com/api/checkout/sessions), ``payment`` mode.
+"""Checkout Sessions (https://docs.stripe.com/api/checkout/sessions), ``payment`` and
+``setup`` modes.
 
 A session is ``open`` from creation until it is paid (``complete``) or it expires
 (``expired``): at ``expires_at`` (30 minutes to 24 hours after creation, 24 hours by
 default) or when expired through the API. Current Stripe creates the PaymentIntent only
 when the customer confirms, so ``payment_intent`` is ``null`` while the session is open;
-the hosted page calls ``attach_payment_intent`` and ``mark_session_complete``.
+the hosted page calls ``attach_payment_intent`` and ``mark_session_complete``. A session
+in ``setup`` mode has no amounts and saves a card through the SetupIntent made with it
+(``flows/checkout_sessions.py``). A coupon in ``discounts`` lowers the amounts
+(``checkout_discounts.py``) and is redeemed when the session completes.
 
-``subscription`` and ``setup`` modes are refused with an explicit message: the sandbox
-simulates no Subscriptions or SetupIntents.
+``subscription`` mode is refused with an explicit message: the sandbox simulates no
+Subscriptions.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from simulator.sandbox import jobs
-from simulator.sandbox.errors import InvalidRequestError
+from simulator.sandbox.errors import InvalidRequestError, parameter_missing
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources import checkout_options as options
+from simulator.sandbox.resources import coupon as coupons
+from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
@@ -27,10 +33,16 @@ from simulator.sandbox.resources.base import (
     register,
     save,
 )
+from simulator.sandbox.resources.checkout_discounts import read_discounts
+from simulator.sandbox.resources.checkout_line_items import (
+    LineItem,
+    line_items_url,
+    read_line_items,
+)
 from simulator.sandbox.resources.common import empty_address
 from simulator.sandbox.resources.customer import Customer
-from simulator.sandbox.resources.price import Price, create_inline_price, line_item_price
-from simulator.sandbox.resources.product import Product, packed_pattern, packed_subtype
+from simulator.sandbox.resources.payment_intent import MINIMUM_AMOUNTS
+from simulator.sandbox.resources.product import packed_pattern, packed_subtype
 from simulator.sandbox.versions import (
     accepts_payment_method_types,
     checkout_ui_mode,
@@ -48,6 +60,9 @@ DEFAULT_PAGE = 10
 # API versions.
 UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
 MODES = ("payment", "setup", "subscription")
+# What ``setup`` mode refuses (no amount is charged), in Stripe's words for each.
+PAYMENT_ONLY = ("line_items", "discounts", "allow_promotion_codes", "payment_intent_data",
+                "submit_type")
 SUBMIT_TYPES = ("auto", "book", "donate", "pay")
 LOCALES = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
@@ -59,70 +74,20 @@ LOCALES = (
 
 @register
 @dataclass(kw_only=True)
-class LineItem(StripeObject):
-    """One purchased item (object ``item``), kept inside its session rather than stored
-    on its own; ``price`` is always rendered as the full Price."""
-
-    OBJECT = "item"
-    PREFIX = "li"
-    NOUN = "line item"
-    EXPANDABLE = frozenset({"price"})
-
-    price: str
-    quantity: int
-    currency: str
-    description: str
-    amount_subtotal: int
-    adjustable_quantity: dict[str, Any] | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of_rendered(cls, ctx: Ctx, data: dict[str, Any]) -> LineItem:
-        """Line items are not stored on their own: expanding inside one (``expand[]=
-        line_items.data.price.product``) rebuilds it from its rendered hash."""
-        return cls(
-            id=data["id"],
-            created=0,
-            price=data["price"]["id"],
-            quantity=data["quantity"],
-            currency=data["currency"],
-            description=data["description"],
-            amount_subtotal=data["amount_subtotal"],
-            adjustable_quantity=data["adjustable_quantity"],
-            metadata=data["metadata"],
-        )
-
-    def serialize(self, ctx: Ctx) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "item",
-            "adjustable_quantity": self.adjustable_quantity,
-            "amount_discount": 0,
-            "amount_subtotal": self.amount_subtotal,
-            "amount_tax": 0,
-            "amount_total": self.amount_subtotal,
-            "currency": self.currency,
-            "description": self.description,
-            "metadata": dict(self.metadata),
-            "price": load(ctx, Price, self.price).serialize(ctx),
-            "quantity": self.quantity,
-        }
-
-
-@register
-@dataclass(kw_only=True)
 class CheckoutSession(StripeObject):
     OBJECT = "checkout.session"
     PREFIX = "cs_test"
     NOUN = "checkout.session"
-    EXPANDABLE = frozenset({"customer", "payment_intent"})
+    EXPANDABLE = frozenset({"customer", "payment_intent", "setup_intent"})
     INCLUDABLE = frozenset({"line_items"})
 
     expires_at: int
-    currency: str
-    amount_subtotal: int
+    currency: str | None
+    amount_subtotal: int | None
     line_items: list[dict[str, Any]]
     mode: str = "payment"
+    amount_discount: int = 0
+    discounts: list[dict[str, Any]] = field(default_factory=list)
     status: Status = "open"
     payment_status: PaymentStatus = "unpaid"
     ui_mode: str = "hosted_page"
@@ -153,10 +118,20 @@ class CheckoutSession(StripeObject):
     # What the PaymentIntent created at confirmation is made with (not rendered).
     payment_intent_data: dict[str, Any] = field(default_factory=dict)
     payment_intent: str | None = None
+    # What the SetupIntent made with a ``setup`` session is made with (not rendered).
+    setup_intent_data: dict[str, Any] = field(default_factory=dict)
+    setup_intent: str | None = None
 
     @property
-    def amount_total(self) -> int:
-        return self.amount_subtotal
+    def amount_total(self) -> int | None:
+        if self.amount_subtotal is None:
+            return None
+        return self.amount_subtotal - self.amount_discount
+
+    def success_redirect(self) -> str | None:
+        """``success_url`` with ``{CHECKOUT_SESSION_ID}`` replaced, as Checkout does."""
+        url = self.success_url
+        return url.replace("{CHECKOUT_SESSION_ID}", self.id) if url else None
 
     def items(self) -> list[LineItem]:
         return [LineItem.from_state(state) for state in self.line_items]
@@ -214,12 +189,12 @@ class CheckoutSession(StripeObject):
             "customer_creation": self.customer_creation,
             "customer_details": self.customer_details,
             "customer_email": self.customer_email,
-            "discounts": [],
+            "discounts": [dict(discount) for discount in self.discounts],
             "excluded_payment_method_types": self.excluded_payment_method_types,
             "expires_at": self.expires_at,
             "integration_identifier": None,
             "invoice": None,
-            "invoice_creation": _invoice_creation(),
+            "invoice_creation": _invoice_creation() if self.mode == "payment" else None,
             "livemode": False,
             "locale": self.locale,
             "metadata": dict(self.metadata),
@@ -241,7 +216,7 @@ class CheckoutSession(StripeObject):
             "redirect_on_completion": self.redirect_on_completion,
             "return_url": self.return_url,
             "saved_payment_method_options": None,
-            "setup_intent": None,
+            "setup_intent": self.setup_intent,
             "shipping_address_collection": self.shipping_address_collection,
             "shipping_cost": None,
             "shipping_options": [],
@@ -250,7 +225,8 @@ class CheckoutSession(StripeObject):
             "subscription": None,
             "success_url": self.success_url,
             "tax_id_collection": None,
-            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            "total_details": None if self.mode == "setup" else {
+                "amount_discount": self.amount_discount, "amount_shipping": 0, "amount_tax": 0},
             "ui_mode": checkout_ui_mode(self.ui_mode, ctx.api_version),
             "url": self.url if self.status == "open" else None,
             "wallet_options": None,
@@ -272,10 +248,6 @@ def _invoice_creation() -> dict[str, Any]:
     }
 
 
-def line_items_url(session_id: str) -> str:
-    return f"/v1/checkout/sessions/{session_id}/line_items"
-
-
 def session_pattern(status: str | None = None, email: str | None = None) -> str:
     """The GLOB pattern for ``GET /v1/checkout/sessions`` filters on status and
     ``customer_details[email]``."""
@@ -284,40 +256,101 @@ def session_pattern(status: str | None = None, email: str | None = None) -> str:
 
 # -- create -----------------------------------------------------------------------------
 def create_checkout_session(ctx: Ctx, params: Params) -> CheckoutSession:
-    """Validate everything, make the line items (inline prices included), save the
-    session and schedule its expiry. Stripe emits no event on creation."""
-    _read_mode(params)
-    session_id = ctx.ids.new("cs_test", 58)
-    items, currency = _read_line_items(ctx, params, params.currency("currency"))
+    """Validate everything, make the line items (inline prices included) and apply the
+    discount, save the session and schedule its expiry. Stripe emits no event on
+    creation. A ``setup`` session's SetupIntent is made by ``flows/checkout_sessions.py``."""
+    mode = _read_mode(params)
     session = CheckoutSession(
-        id=session_id,
+        id=ctx.ids.new("cs_test", 58),
         created=ctx.now,
         expires_at=_read_expires_at(params, ctx.now),
-        currency=currency,
-        amount_subtotal=sum(item.amount_subtotal for item in items),
-        line_items=[item.state() for item in items],
+        currency=params.currency("currency"),
+        amount_subtotal=None,
+        line_items=[],
+        mode=mode,
         ui_mode=_read_ui_mode(ctx, params),
     )
+    explicit_types = params.peek("payment_method_types") is not None
+    if mode == "setup":
+        _read_setup(params, session)
+    else:
+        _read_purchase(ctx, params, session)
     _read_customer(ctx, params, session)
     _read_redirects(ctx, params, session)
     _read_payment_method_types(ctx, params, session)
+    if mode == "setup":
+        _check_setup_methods(session, explicit_types)
     _read_presentation(params, session)
     session.payment_method_options = options.read_payment_method_options(params)
-    session.payment_intent_data = options.read_payment_intent_data(params)
     params.finish()
     save(ctx, session)
     jobs.schedule(ctx, EXPIRE_JOB, session.id, session.expires_at)
     return session
 
 
-def _read_mode(params: Params) -> None:
+def _read_mode(params: Params) -> str:
     mode = params.enum("mode", MODES, required=True)
-    if mode != "payment":
+    assert mode is not None
+    if mode == "subscription":
         raise InvalidRequestError(
-            f"The sandbox simulates Checkout Sessions in `payment` mode only; `{mode}` mode"
-            " is not supported.",
+            "The sandbox simulates Checkout Sessions in `payment` and `setup` modes only;"
+            " `subscription` mode is not supported.",
             param="mode",
         )
+    return mode
+
+
+def _not_in_mode(name: str, mode: str) -> InvalidRequestError:
+    return InvalidRequestError(f"You can not pass `{name}` in `{mode}` mode.", param=name)
+
+
+def _read_purchase(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
+    """``payment`` mode: the line items, the discount and the amounts."""
+    if "setup_intent_data" in params:
+        raise _not_in_mode("setup_intent_data", "payment")
+    if "allow_promotion_codes" in params and "discounts" in params:
+        raise InvalidRequestError(
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+            param="discounts")
+    items, currency = read_line_items(ctx, params, session.currency)
+    session.discounts = read_discounts(ctx, params, items, currency)
+    session.currency = currency
+    session.amount_subtotal = sum(item.amount_subtotal for item in items)
+    session.amount_discount = sum(item.amount_discount for item in items)
+    session.line_items = [item.state() for item in items]
+    _check_minimum_total(session)
+    session.payment_intent_data = options.read_payment_intent_data(params)
+
+
+def _check_minimum_total(session: CheckoutSession) -> None:
+    """A total due must reach the currency's minimum charge, unless nothing is due."""
+    total, currency = session.amount_total or 0, session.currency or "usd"
+    minimum = MINIMUM_AMOUNTS.get(currency, 50)
+    if 0 < total < minimum:
+        raise InvalidRequestError(
+            "The Checkout Session's total amount due must add up to at least"
+            f" {format_amount(minimum, currency)} {currency}")
+
+
+def _read_setup(params: Params, session: CheckoutSession) -> None:
+    """``setup`` mode saves a card and charges nothing: no items, no amounts."""
+    for name in PAYMENT_ONLY:
+        if name in params:
+            raise _not_in_mode(name, "setup")
+    session.payment_status = "no_payment_required"
+    session.setup_intent_data = options.read_setup_intent_data(params)
+
+
+def _check_setup_methods(session: CheckoutSession, explicit_types: bool) -> None:
+    """Dynamic payment methods need the ``currency`` to choose from; the sandbox's
+    SetupIntents save cards only."""
+    if session.currency is None and not explicit_types:
+        raise parameter_missing("currency")
+    others = [name for name in session.payment_method_types if name != "card"]
+    if others:
+        raise InvalidRequestError(
+            f"The sandbox saves only cards in `setup` mode; `{others[0]}` is not supported.",
+            param="payment_method_types")
 
 
 def _read_ui_mode(ctx: Ctx, params: Params) -> str:
@@ -345,85 +378,6 @@ def _read_expires_at(params: Params, created: int) -> int:
             param="expires_at",
         )
     return expires_at
-
-
-# -- line items -------------------------------------------------------------------------
-def _read_line_items(
-    ctx: Ctx, params: Params, requested_currency: str | None
-) -> tuple[list[LineItem], str]:
-    """Every line item must be in the session's one currency (``currency`` if given,
-    else the first item's)."""
-    entries = params.hashes("line_items")
-    if not entries:
-        raise InvalidRequestError(
-            "The `line_items` parameter is required in payment mode.", param="line_items"
-        )
-    items: list[LineItem] = []
-    currency = requested_currency
-    for index, entry in enumerate(entries):
-        name = f"line_items[{index}]"
-        field_name = f"{name}[price_data][currency]" if "price_data" in entry else f"{name}[price]"
-        item = _read_line_item(ctx, entry, name)
-        currency = currency or item.currency
-        if item.currency != currency:
-            raise InvalidRequestError(
-                f"The price specified supports currencies of `{item.currency}` which doesn't"
-                f" include the expected currency of `{currency}`.",
-                param=field_name,
-            )
-        items.append(item)
-    assert currency is not None
-    return items, currency
-
-
-def _read_line_item(ctx: Ctx, params: Params, name: str) -> LineItem:
-    price, product_name = _line_item_price(ctx, params)
-    if price.recurring:
-        raise InvalidRequestError(
-            "You specified `payment` mode but passed a recurring price. Either switch to"
-            " `subscription` mode or use only one-time prices.",
-            param="mode",
-        )
-    quantity = params.integer("quantity", minimum=1)
-    if quantity is None:
-        raise InvalidRequestError(
-            f"Quantity is required. Add `quantity` to `{name}`",
-            code="parameter_missing",
-            param=params.name("quantity"),
-        )
-    return LineItem(
-        id=ctx.ids.new("li", 24),
-        created=ctx.now,
-        price=price.id,
-        quantity=quantity,
-        currency=price.currency,
-        description=product_name,
-        amount_subtotal=price.amount_for(quantity),
-        adjustable_quantity=options.read_adjustable_quantity(params),
-        metadata=apply_metadata({}, params.metadata()),
-    )
-
-
-def _line_item_price(ctx: Ctx, params: Params) -> tuple[Price, str]:
-    """``price`` (an active Price's id) or ``price_data`` (an inline price)."""
-    if "price" in params and "price_data" in params:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: price, price_data.",
-            param=params.name("price"),
-        )
-    price_data = params.hash("price_data")
-    if price_data is not None:
-        price, product = create_inline_price(ctx, price_data)
-        return price, product.name
-    price_id = params.string("price")
-    if price_id is None:
-        raise InvalidRequestError(
-            "You must provide either price or price_data for each line item when using"
-            " prices.",
-            param=params.name("price"),
-        )
-    price = line_item_price(ctx, price_id, params.name("price"))
-    return price, load(ctx, Product, price.product).name
 
 
 # -- customer, redirects, payment methods, presentation -----------------------------------
@@ -524,6 +478,17 @@ def open_session_for_payment(ctx: Ctx, session_id: str) -> CheckoutSession:
     return session
 
 
+def attach_setup_intent(ctx: Ctx, session: CheckoutSession, setup_intent_id: str) -> None:
+    session.setup_intent = setup_intent_id
+    save(ctx, session)
+
+
+def attach_customer(ctx: Ctx, session: CheckoutSession, customer_id: str) -> None:
+    """The Customer Checkout created while completing (``customer_creation=always``)."""
+    session.customer = customer_id
+    save(ctx, session)
+
+
 def attach_payment_intent(ctx: Ctx, session: CheckoutSession, payment_intent_id: str) -> None:
     """The PaymentIntent made when the customer confirmed (it may still need action)."""
     session.payment_intent = payment_intent_id
@@ -538,9 +503,9 @@ def mark_session_complete(
     *,
     payment_pending: bool = False,
 ) -> CheckoutSession:
-    """The customer paid: ``complete``, with ``paid`` (or ``unpaid`` while a manual
-    capture or a bank debit is pending, ``no_payment_required`` for a free order), and
-    ``checkout.session.completed``."""
+    """The customer paid (or saved a card): ``complete``, with ``paid`` (or ``unpaid``
+    while a manual capture or a bank debit is pending, ``no_payment_required`` for a free
+    order or a setup), the coupon redeemed, and ``checkout.session.completed``."""
     if session.status != "open":
         raise InvalidRequestError(
             'Only Checkout Sessions with a status in ["open"] can be completed. This'
@@ -550,7 +515,9 @@ def mark_session_complete(
     session.payment_status = "unpaid" if payment_pending else \
         _payment_status_on_completion(session)
     session.payment_intent = payment_intent_id or session.payment_intent
-    session.customer_details = _customer_details(customer_details)
+    session.customer_details = _customer_details(customer_details, session.mode)
+    for discount in session.discounts:
+        coupons.redeem(ctx, discount["coupon"])
     jobs.cancel(ctx, EXPIRE_JOB, session.id)
     save(ctx, session)
     ctx.emit("checkout.session.completed", session)
@@ -558,17 +525,18 @@ def mark_session_complete(
 
 
 def _payment_status_on_completion(session: CheckoutSession) -> PaymentStatus:
-    if session.amount_total == 0:
+    if session.mode == "setup" or session.amount_total == 0:
         return "no_payment_required"
     if session.payment_intent_data.get("capture_method") == "manual":
         return "unpaid"
     return "paid"
 
 
-def _customer_details(details: dict[str, Any]) -> dict[str, Any]:
-    """``customer_details`` with every field Stripe renders, in Stripe's order."""
+def _customer_details(details: dict[str, Any], mode: str) -> dict[str, Any]:
+    """``customer_details`` with every field Stripe renders, in Stripe's order (a setup
+    session collects no address)."""
     return {
-        "address": details.get("address") or empty_address(),
+        "address": None if mode == "setup" else details.get("address") or empty_address(),
         "business_name": details.get("business_name"),
         "email": details.get("email"),
         "individual_name": details.get("individual_name"),

@@ -206,6 +206,37 @@ def create_setup_intent(ctx: Ctx, params: Params) -> SetupIntent:
     return seti
 
 
+def create_checkout_setup_intent(ctx: Ctx, customer: str | None, data: dict[str, Any],
+                                 request_three_d_secure: str | None) -> SetupIntent:
+    """The SetupIntent a ``setup`` Checkout Session is made with: card only, for off
+    session use, waiting for the card the customer enters on the page."""
+    seti_id = f"seti_1{ctx.ids.sortable(23)}"
+    seti = SetupIntent(id=seti_id, created=ctx.now, customer=customer,
+                       client_secret=f"{seti_id}_secret_{ctx.ids.token(25)}",
+                       description=data.get("description"),
+                       metadata=dict(data.get("metadata") or {}),
+                       request_three_d_secure=request_three_d_secure or "automatic")
+    save(ctx, seti)
+    ctx.emit("setup_intent.created", seti)
+    return seti
+
+
+def confirm_with_payment_method(ctx: Ctx, seti: SetupIntent, pm: PaymentMethod,
+                                fresh: bool) -> SetupIntent:
+    """Confirm with the card the customer entered (``fresh``: not stored yet); a decline
+    is raised as a ``CardError`` once its state is saved."""
+    if seti.status not in CONFIRMABLE:
+        raise seti.unexpected_state(
+            ctx, f"You cannot confirm this SetupIntent because it has a status of"
+            f" {seti.status}.")
+    return _confirm(ctx, seti, pm, fresh)
+
+
+def set_customer(ctx: Ctx, seti: SetupIntent, customer_id: str) -> None:
+    seti.customer = customer_id
+    save(ctx, seti)
+
+
 def _save_new_payment_method(ctx: Ctx, payment: tuple[PaymentMethod, bool] | None) -> None:
     if payment is not None and payment[1]:
         save(ctx, payment[0])
