@@ -26,15 +26,13 @@ if not FOLDER.is_dir():
                 allow_module_level=True)
 
 IN_SCOPE = ("checkout.session.", "payment_intent.", "charge.", "customer.",
-            "payment_method.", "setup_intent.", "product.", "price.")
+            "payment_method.", "setup_intent.", "product.", "price.", "cash_balance.")
 OUT_OF_SCOPE = ("customer.subscription.", "customer.discount.")
 # In-scope fixtures that need what the sandbox does not have yet, and what that is.
 LATER: dict[str, str] = {
     "checkout.session.async_payment_failed": "expects Stripe to refuse its own example"
     " IBAN (IT60X0542811101000000123456, a valid one) at every step, so no payment and"
     " no event can follow: it cannot pass as written",
-    "payment_intent.partially_funded": "needs the customer_balance payment method and"
-    " /v1/test_helpers/customers/{id}/fund_cash_balance, which issue 12 does not plan",
 }
 
 

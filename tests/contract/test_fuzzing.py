@@ -97,6 +97,8 @@ def seed(api: FlaskClient) -> dict[str, str]:
         "event": newest["events"], "balance_transaction": newest["balance_transactions"],
         "dispute": newest["disputes"],
         "setup_intent": post("/v1/setup_intents", payment_method="pm_card_visa")["id"],
+        "transaction": post(f"/v1/test_helpers/customers/{customer['id']}/fund_cash_balance",
+                            amount="1000", currency="usd")["id"],
     }
 
 
