@@ -21,6 +21,7 @@ SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("common", ("simulator.common",)),
     ("infrastructure", (
         "simulator.sandbox.account", "simulator.sandbox.bank_accounts",
+        "simulator.sandbox.virtual_accounts",
         "simulator.sandbox.cards", "simulator.sandbox.codec",
         "simulator.sandbox.context",
         "simulator.sandbox.errors", "simulator.sandbox.faults", "simulator.sandbox.jobs",

@@ -98,6 +98,8 @@ def seed(api: FlaskClient) -> dict[str, str]:
         "dispute": newest["disputes"],
         "setup_intent": post("/v1/setup_intents", payment_method="pm_card_visa")["id"],
         "coupon": post("/v1/coupons", percent_off="20")["id"],
+        "transaction": post(f"/v1/test_helpers/customers/{customer['id']}/fund_cash_balance",
+                            amount="1000", currency="usd")["id"],
     }
 
 

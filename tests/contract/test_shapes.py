@@ -221,6 +221,21 @@ def make_source_charge(client: stripe.StripeClient) -> dict[str, Any]:
         params={"amount": 64200, "currency": "usd", "source": "tok_visa"}))
 
 
+def _funded_customer(client: stripe.StripeClient) -> tuple[str, stripe.StripeObject]:
+    customer = client.v1.customers.create()
+    funded = client.v1.test_helpers.customers.fund_cash_balance(
+        customer.id, params={"amount": 5000, "currency": "eur", "reference": "INV-7"})
+    return customer.id, funded
+
+
+def make_cash_balance(client: stripe.StripeClient) -> dict[str, Any]:
+    return raw(client.v1.customers.cash_balance.retrieve(_funded_customer(client)[0]))
+
+
+def make_customer_cash_balance_transaction(client: stripe.StripeClient) -> dict[str, Any]:
+    return raw(_funded_customer(client)[1])
+
+
 MAKERS: dict[str, Callable[[stripe.StripeClient], dict[str, Any]]] = {
     "card": make_card,
     "token": make_token,
@@ -238,6 +253,8 @@ MAKERS: dict[str, Callable[[stripe.StripeClient], dict[str, Any]]] = {
     "event": make_event,
     "webhook_endpoint": make_webhook_endpoint,
     "test_helpers.test_clock": make_test_clock,
+    "cash_balance": make_cash_balance,
+    "customer_cash_balance_transaction": make_customer_cash_balance_transaction,
 }
 
 
@@ -272,6 +289,22 @@ def test_charge_made_with_a_source_has_stripes_fields(client: stripe.StripeClien
     ours = make_source_charge(client)
     assert shape_differences("charge", ours) == []
     assert shape_differences("card", ours["source"]) == []
+
+
+def test_payment_intent_waiting_for_a_bank_transfer_has_stripes_fields(
+        client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create()
+    intent = client.v1.payment_intents.create(params={
+        "amount": 64200, "currency": "usd", "customer": customer.id, "confirm": True,
+        "allowed_payment_method_types": ["customer_balance"],
+        "payment_method_data": {"type": "customer_balance"},
+        "payment_method_options": {"customer_balance": {
+            "funding_type": "bank_transfer", "bank_transfer": {"type": "us_bank_transfer"}}}})
+    ours = raw(intent)
+    assert ours["next_action"]["type"] == "display_bank_transfer_instructions"
+    assert shape_differences("payment_intent", ours) == []
+    method = raw(client.v1.payment_methods.retrieve(ours["payment_method"]))
+    assert shape_differences("payment_method", method) == []
 
 
 @pytest.mark.parametrize("name", sorted(MAKERS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from simulator.sandbox.api import (
+    cash_balances,
     catalog,
     checkout,
     coupons,
@@ -24,6 +25,7 @@ def blueprints() -> list[Blueprint]:
     return [
         search.bp,
         customers.bp,
+        cash_balances.bp,
         catalog.bp,
         payments.bp,
         disputes.bp,

@@ -8,7 +8,7 @@ from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources import customer_source
 from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
 from simulator.sandbox.resources.common import read_address, read_shipping
-from simulator.sandbox.resources.customer import TAX_EXEMPT, Customer
+from simulator.sandbox.resources.customer import TAX_EXEMPT, Customer, read_cash_settings
 from simulator.sandbox.resources.payment_method import (
     attach,
     check_attachable,
@@ -34,6 +34,7 @@ def apply_customer_fields(ctx: Ctx, customer: Customer, params: Params,
         customer.preferred_locales = locales
     if (tax_exempt := params.enum("tax_exempt", TAX_EXEMPT)) is not None:
         customer.tax_exempt = tax_exempt
+    read_cash_settings(customer, params.hash("cash_balance"))
     invoice_settings = params.hash("invoice_settings")
     if invoice_settings is not None and "default_payment_method" in invoice_settings:
         customer.default_payment_method = _attached_payment_method(

@@ -6,15 +6,13 @@ goes ``processing`` with a ``pending`` charge (``payment_intent.processing``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from simulator.sandbox import bank_accounts, jobs
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources.base import Ctx, save
-
-if TYPE_CHECKING:
-    from simulator.sandbox.resources.payment_method import PaymentMethod
+from simulator.sandbox.resources.payment_method import PaymentMethod, check_type_allowed
 
 SETTLE_JOB = "bank_debit.settle"
 
@@ -44,19 +42,10 @@ def start_debit(ctx: Ctx, pi: DebitedPayment, pm: PaymentMethod, charge_id: str)
         raise InvalidRequestError(
             f"The currency provided ({pi.currency}) is invalid. Payments with {method} support"
             f" the following currencies: {currency}.", param="currency")
-    allowed = pi.payment_method_types or []
-    if pi.automatic_payment_methods is None and method not in allowed:
-        raise InvalidRequestError(
-            f"The PaymentMethod provided ({method}) is not allowed for this PaymentIntent."
-            f" Please attach a PaymentMethod of one of the following types: {', '.join(allowed)}.",
-            param="payment_method")
-    charge = charges.Charge(
-        id=charge_id, created=ctx.now, amount=pi.amount, currency=pi.currency,
-        status="pending", payment_method=pm.id, card={}, outcome=_outcome(),
-        billing_details=pm.billing_details, payment_intent=pi.id, customer=pi.customer,
-        description=pi.description, receipt_email=pi.receipt_email, shipping=pi.shipping,
-        metadata=dict(pi.metadata),
-        method_details={"type": method, method: _charge_details(method, pm.bank or {})})
+    check_type_allowed(method, pi.payment_method_types, pi.automatic_payment_methods)
+    charge = charges.method_charge(
+        ctx, charge_id, pi, pm.id, pm.billing_details,
+        {"type": method, method: _charge_details(method, pm.bank or {})}, status="pending")
     pi.payment_method, pi.latest_charge, pi.last_payment_error = pm.id, charge.id, None
     pi.status = "processing"
     if pm.customer is None:
@@ -76,8 +65,3 @@ def _charge_details(method: str, bank: dict[str, Any]) -> dict[str, Any]:
                                            "fingerprint", "last4", "routing_number")} | {
         "mandate": None, "payment_reference": None}
 
-
-def _outcome() -> dict[str, Any]:
-    return {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
-            "network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
-            "seller_message": "Payment complete.", "type": "authorized"}

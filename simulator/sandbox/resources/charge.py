@@ -251,6 +251,34 @@ def authorize(
     )
 
 
+def attempt_id(ctx: Ctx, payment_intent_id: str, latest_charge: str | None) -> str:
+    """A PaymentIntent's first charge shares its id's tail, as on Stripe."""
+    if latest_charge is None:
+        return "ch_" + payment_intent_id.removeprefix("pi_")
+    return f"ch_3{ctx.ids.sortable(23)}"
+
+
+def method_charge(ctx: Ctx, charge_id: str, payment_intent: ChargedPayment,
+                  payment_method_id: str, billing_details: dict[str, Any],
+                  method_details: dict[str, Any], status: Status = "succeeded") -> Charge:
+    """A new (unsaved) charge of a payment method that is not a card (a bank debit, the
+    customer's cash balance): ``method_details`` is its ``payment_method_details``."""
+    pi = payment_intent
+    return Charge(
+        id=charge_id, created=ctx.now, amount=pi.amount, currency=pi.currency, status=status,
+        payment_method=payment_method_id, card={}, outcome=approved_outcome(),
+        billing_details=billing_details, payment_intent=pi.id, customer=pi.customer,
+        description=pi.description, receipt_email=pi.receipt_email, shipping=pi.shipping,
+        metadata=dict(pi.metadata), method_details=method_details)
+
+
+def approved_outcome() -> dict[str, Any]:
+    """The ``outcome`` of a payment the network approved, with no card to assess."""
+    return {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
+            "network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
+            "seller_message": "Payment complete.", "type": "authorized"}
+
+
 def card_details(
     pm: ChargedCard,
     profile: cards.CardProfile,

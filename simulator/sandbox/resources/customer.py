@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.sandbox.errors import resource_missing
+from simulator.sandbox.params import Params
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
@@ -17,6 +18,7 @@ from simulator.sandbox.resources.base import (
 from simulator.sandbox.resources.card import Card
 
 TAX_EXEMPT = ("none", "exempt", "reverse")
+RECONCILIATION_MODES = ("automatic", "manual", "merchant_default")
 
 
 @register
@@ -26,7 +28,7 @@ class Customer(StripeObject):
     PREFIX = "cus"
     NOUN = "customer"
     EXPANDABLE = frozenset({"default_source", "test_clock", "invoice_settings"})
-    INCLUDABLE = frozenset({"sources"})
+    INCLUDABLE = frozenset({"cash_balance", "sources"})
 
     email: str | None = None
     name: str | None = None
@@ -44,6 +46,10 @@ class Customer(StripeObject):
     test_clock: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
+    # The cash balance (https://docs.stripe.com/api/cash_balance): funds by currency, and
+    # the reconciliation mode set for this customer (None: the account's, automatic).
+    cash_available: dict[str, int] = field(default_factory=dict)
+    cash_reconciliation: str | None = None
 
     def index(self) -> dict[str, str | None]:
         return {"subtype": self.email}
@@ -51,8 +57,30 @@ class Customer(StripeObject):
     def is_deleted(self) -> bool:
         return self.deleted
 
+    @property
+    def reconciles_automatically(self) -> bool:
+        return self.cash_reconciliation != "manual"
+
+    def cash_balance(self) -> dict[str, Any]:
+        """The ``cash_balance`` object: ``available`` is null until a currency is funded,
+        then lists it even at zero."""
+        return {
+            "object": "cash_balance",
+            "available": dict(self.cash_available) or None,
+            "customer": self.id,
+            "customer_account": None,
+            "livemode": False,
+            "settings": {
+                "reconciliation_mode": self.cash_reconciliation or "automatic",
+                "using_merchant_default": self.cash_reconciliation is None,
+            },
+        }
+
     def include(self, ctx: Ctx, name: str) -> Any:
-        """``sources``: the customer's cards, shown only when expanded (since 2020-08-27)."""
+        """``sources``: the customer's cards, shown only when expanded (since 2020-08-27);
+        ``cash_balance`` likewise."""
+        if name == "cash_balance":
+            return self.cash_balance()
         url = f"/v1/customers/{self.id}/sources"
         page = ctx.store.page(Card.OBJECT, limit=10, filters={"customer": self.id})
         data = [Card.from_state(row.data).serialize(ctx) for row in page.rows]
@@ -90,6 +118,15 @@ class Customer(StripeObject):
             "tax_exempt": self.tax_exempt,
             "test_clock": self.test_clock,
         }
+
+
+def read_cash_settings(customer: Customer, cash_balance: Params | None) -> None:
+    """``cash_balance[settings][reconciliation_mode]`` (``merchant_default`` follows the
+    account's mode again)."""
+    settings = cash_balance.hash("settings") if cash_balance is not None else None
+    mode = settings.enum("reconciliation_mode", RECONCILIATION_MODES) if settings else None
+    if mode is not None:
+        customer.cash_reconciliation = None if mode == "merchant_default" else mode
 
 
 # -- operations on the customer alone (creating and updating, which attach payment

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from simulator.sandbox import cards
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
-from simulator.sandbox.resources import bank_debit
+from simulator.sandbox.resources import bank_debit, bank_transfer
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.base import Ctx, Storable, previous_attributes, save
@@ -61,6 +61,9 @@ class ConfirmablePayment(charges.ChargedPayment, Storable, Protocol):
     authenticated_with: str | None
     payment_method_types: list[str]
     automatic_payment_methods: dict[str, Any] | None
+    balance_options: dict[str, Any] | None
+    funding: dict[str, Any] | None
+    cash_applied: int
 
     @property
     def effective_capture_method(self) -> str: ...
@@ -226,6 +229,10 @@ def confirm_with_payment_method(
     """Confirm ``pi`` with ``pm`` in memory (the caller saves both): ask for 3-D Secure,
     or authorize a charge. Returns the CardError of a decline, already recorded."""
     attempt = attempt or Attempt()
+    if pm.type == bank_transfer.METHOD:
+        bank_transfer.start_funding(ctx, pi, pm)
+        return None
+    bank_transfer.stop_funding(ctx, pi)
     if not pm.is_card:
         bank_debit.start_debit(ctx, pi, pm, _charge_id(ctx, pi))
         return None
@@ -257,10 +264,7 @@ def _decline_for(pm: PaymentMethod, gate: Gate) -> cards.Decline | None:
 
 
 def _charge_id(ctx: Ctx, pi: ConfirmablePayment) -> str:
-    """A PaymentIntent's first charge shares its id's tail, as on Stripe."""
-    if pi.latest_charge is None:
-        return "ch_" + pi.id.removeprefix("pi_")
-    return f"ch_3{ctx.ids.sortable(23)}"
+    return charges.attempt_id(ctx, pi.id, pi.latest_charge)
 
 
 def _authorize(ctx: Ctx, pi: ConfirmablePayment, pm: PaymentMethod, decline: cards.Decline | None,
@@ -356,7 +360,7 @@ def complete_authentication(
     ``confirmation_method=manual``, waits for the server's confirm); failing returns the
     PaymentIntent to ``requires_payment_method`` with
     ``payment_intent_authentication_failure``."""
-    if pi.status != "requires_action" or pi.payment_method is None:
+    if pi.status != "requires_action" or pi.payment_method is None or pi.funding is not None:
         raise pi.unexpected_state(
             ctx, f"This PaymentIntent has no pending 3D Secure authentication; its status"
             f" is {pi.status}.")

@@ -1,9 +1,11 @@
-"""PaymentIntents (https://docs.stripe.com/api/payment_intents) paid by card.
+"""PaymentIntents (https://docs.stripe.com/api/payment_intents) paid by card, bank debit
+or from the customer's cash balance (``bank_transfer.py``).
 
 The status machine (https://docs.stripe.com/payments/paymentintents/lifecycle)::
 
     requires_payment_method -> requires_confirmation -> (confirm)
         -> requires_action        3-D Secure needed; completed on the sandbox's page
+                                  (customer_balance: waiting for a bank transfer)
         -> requires_capture       capture_method=manual, authorized
         -> succeeded              captured
         -> requires_payment_method  declined (last_payment_error, a failed charge)
@@ -22,6 +24,7 @@ from typing import Any, Literal
 from simulator.sandbox import versions
 from simulator.sandbox.errors import InvalidRequestError, parameter_unknown
 from simulator.sandbox.params import Params, apply_metadata, invalid_enum
+from simulator.sandbox.resources import bank_transfer
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.balance_transaction import format_amount
@@ -118,9 +121,19 @@ class PaymentIntent(StripeObject):
     return_url: str | None = None
     return_url_required: bool = False  # redirect-capable methods were explicitly enabled
     authenticated_with: str | None = None  # the PaymentMethod that passed 3-D Secure
+    # customer_balance: payment_method_options[customer_balance] as given, the bank transfer
+    # instructions once confirmed, and how much of the cash balance it has taken so far.
+    balance_options: dict[str, Any] | None = None
+    funding: dict[str, Any] | None = None
+    cash_applied: int = 0
 
     def index(self) -> dict[str, str | None]:
-        return {"customer": self.customer}
+        return {"customer": self.customer, "subtype": (
+            bank_transfer.AWAITING_FUNDS if self.awaiting_funds else None)}
+
+    @property
+    def awaiting_funds(self) -> bool:
+        return self.status == "requires_action" and self.funding is not None
 
     @property
     def effective_capture_method(self) -> str:
@@ -129,6 +142,8 @@ class PaymentIntent(StripeObject):
     def next_action(self, ctx: Ctx) -> dict[str, Any] | None:
         if self.status != "requires_action":
             return None
+        if self.funding is not None:
+            return bank_transfer.next_action(self)
         url = f"{ctx.base_url}/_sandbox/three_d_secure/{self.id}"
         return {
             "redirect_to_url": {"return_url": self.return_url, "url": url},
@@ -146,7 +161,13 @@ class PaymentIntent(StripeObject):
         for name in ("capture_method", "setup_future_usage"):
             if name in self.card_options:
                 card[name] = self.card_options[name]
-        return {"card": card}
+        options: dict[str, Any] = {}
+        if self.automatic_payment_methods is not None or "card" in self.payment_method_types:
+            options["card"] = card
+        if self.balance_options is not None or (
+                bank_transfer.METHOD in self.payment_method_types):
+            options[bank_transfer.METHOD] = bank_transfer.shown_options(self.balance_options)
+        return options
 
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
         data = {
@@ -283,11 +304,14 @@ def _read_payment_options(pi: PaymentIntent, params: Params) -> None:
     if options is None:
         return
     for other in options.keys():  # noqa: SIM118 (Params is not a mapping)
-        if other != "card":
-            options.raw(other)  # other payment method types never apply to a card payment
+        if other not in ("card", bank_transfer.METHOD):
+            options.raw(other)  # the other payment method types are not modelled
     card = options.hash("card")
     if card is not None:
         pi.card_options = {**pi.card_options, **_read_card_options(card)}
+    balance = options.hash(bank_transfer.METHOD)
+    if balance is not None:
+        pi.balance_options = bank_transfer.read_options(balance)
 
 
 def _read_card_options(card: Params) -> dict[str, str]:
@@ -516,6 +540,7 @@ def cancel_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentIntent
         raise _cannot_cancel(ctx, pi)
     if pi.status == "requires_capture" and pi.latest_charge:
         _release_authorization(ctx, pi.latest_charge)
+    bank_transfer.release_cash(ctx, pi)
     pi.status = "canceled"
     pi.canceled_at = ctx.now
     pi.cancellation_reason = reason

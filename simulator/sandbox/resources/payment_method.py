@@ -1,4 +1,6 @@
-"""PaymentMethods of type ``card`` (https://docs.stripe.com/api/payment_methods).
+"""PaymentMethods (https://docs.stripe.com/api/payment_methods): cards, the bank debits
+``sepa_debit`` and ``us_bank_account`` (``bank_accounts.py``), and ``customer_balance``,
+which holds nothing: it pays from the customer's cash balance (``bank_transfer.py``).
 
 A card PaymentMethod comes from raw card details (``card[number]``, ``card[exp_month]``,
 ``card[exp_year]``, ``card[cvc]``), from a test token (``card[token]=tok_visa``) or from a
@@ -52,7 +54,7 @@ class PaymentMethod(StripeObject):
     NOUN = "PaymentMethod"
     EXPANDABLE = frozenset({"customer"})
 
-    type: Literal["card", "sepa_debit", "us_bank_account"] = "card"
+    type: Literal["card", "customer_balance", "sepa_debit", "us_bank_account"] = "card"
     # A card's (empty for a bank account):
     brand: str = ""
     country: str = ""
@@ -100,7 +102,7 @@ class PaymentMethod(StripeObject):
 
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
         details: dict[str, Any] = {"card": self.serialize_card()} if self.is_card else {
-            str(self.type): dict(self.bank or {})}
+            str(self.type): dict(self.bank or {})}  # customer_balance's hash is empty
         return {
             "id": self.id,
             "object": "payment_method",
@@ -264,12 +266,17 @@ def build_payment_method(ctx: Ctx, params: Params) -> PaymentMethod:
     """A new (unsaved) PaymentMethod from ``type``, ``card``, ``billing_details``,
     ``metadata`` and ``allow_redisplay``: the shape of both ``POST /v1/payment_methods``
     and ``payment_method_data``."""
-    pm_type = params.enum("type", ["card", *bank_accounts.BANK_METHODS], required=True)
+    pm_type = params.enum("type", ["card", "customer_balance", *bank_accounts.BANK_METHODS],
+                          required=True)
     if pm_type == "card":
         card = params.hash("card", required=True)
         assert card is not None
         pm = _read_card(ctx, card)
         pm.billing_details = read_billing_details(params.hash("billing_details"))
+    elif pm_type == "customer_balance":
+        params.hash("customer_balance")  # an empty hash: nothing to give
+        pm = PaymentMethod(id=ctx.ids.new("pm"), created=ctx.now, type="customer_balance",
+                           billing_details=read_billing_details(params.hash("billing_details")))
     else:
         billing = read_billing_details(params.hash("billing_details"))
         pm = _read_bank_account(ctx, params, str(pm_type), billing)
@@ -277,6 +284,16 @@ def build_payment_method(ctx: Ctx, params: Params) -> PaymentMethod:
     pm.metadata = apply_metadata({}, params.metadata())
     pm.allow_redisplay = params.enum("allow_redisplay", ALLOW_REDISPLAY) or "unspecified"
     return pm
+
+
+def check_type_allowed(method: str, allowed: list[str] | None,
+                       automatic: dict[str, Any] | None) -> None:
+    """A PaymentIntent that lists its payment method types takes only those."""
+    if automatic is None and method not in (allowed or []):
+        raise InvalidRequestError(
+            f"The PaymentMethod provided ({method}) is not allowed for this PaymentIntent."
+            f" Please attach a PaymentMethod of one of the following types:"
+            f" {', '.join(allowed or [])}.", param="payment_method")
 
 
 # -- operations -------------------------------------------------------------------------
