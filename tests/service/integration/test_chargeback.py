@@ -37,8 +37,11 @@ def test_a_disputed_payment_is_recorded_alerted_and_followed_to_its_end(
 
     [closed] = records.for_transaction(txn.id)
     assert closed.status == "lost" and not closed.is_open
-    assert [e.action for e in market.repo.audit_for("dispute", dispute.id)] == [
-        "dispute.opened", "dispute.under_review", "dispute.lost"]
+    # Opened, then lost; ``under_review`` in between unless its event arrived after the
+    # closing one, which makes it stale (the newest word wins).
+    actions = [e.action for e in market.repo.audit_for("dispute", dispute.id)]
+    assert actions in (["dispute.opened", "dispute.under_review", "dispute.lost"],
+                       ["dispute.opened", "dispute.lost"])
     assert [a.kind for a in market.repo.list_alerts()].count("dispute_lost") == 1
 
 
