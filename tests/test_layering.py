@@ -37,7 +37,7 @@ SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "simulator.sandbox.api", "simulator.sandbox.hosted", "simulator.sandbox.control",
         "simulator.sandbox.dashboard", "simulator.sandbox.fallback",
     )),
-    ("wiring", ("simulator.sandbox.app",)),
+    ("wiring", ("simulator.sandbox.app", "simulator.sandbox.registrations")),
     # Tools that read the whole sandbox (the coverage table, the fixture replay).
     ("tools", (
         "simulator.sandbox.coverage", "simulator.sandbox.fixture_replay",

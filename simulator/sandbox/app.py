@@ -11,17 +11,12 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from simulator.sandbox import account, jobs, metrics, webhooks
-from simulator.sandbox.api import auth, registry
+from simulator.sandbox import account, metrics, registrations, webhooks
+from simulator.sandbox.api import auth
 from simulator.sandbox.api.endpoint import error_response, runtime
-from simulator.sandbox.control import routes as control
-from simulator.sandbox.control import three_d_secure
-from simulator.sandbox.control import webhooks as control_webhooks
-from simulator.sandbox.dashboard import routes as dashboard
 from simulator.sandbox.errors import ApiError, InvalidRequestError, NotFoundError, StripeError
 from simulator.sandbox.fallback import http as fallback
 from simulator.sandbox.faults import ConnectionDrop
-from simulator.sandbox.hosted import routes as hosted
 from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.runtime import Runtime, SandboxConfig
 from simulator.sandbox.versions import validate
@@ -31,11 +26,11 @@ log = logging.getLogger("simulator.sandbox")
 
 def create_app(config: SandboxConfig | None = None) -> Flask:
     config = config or SandboxConfig()
-    jobs.register_job_kinds()
+    registrations.register_everything()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     rt = Runtime(config)
-    rt.event_sink = EventLog(listeners=[webhooks.queue_deliveries])
+    rt.event_sink = EventLog(listeners=registrations.EVENT_LISTENERS)
     account.configure(rt.store, config.default_api_version)
     app.extensions["sandbox"] = rt
     _register_blueprints(app)
@@ -53,13 +48,8 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in registry.blueprints():
+    for blueprint in registrations.BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.register_blueprint(control.bp)
-    app.register_blueprint(control_webhooks.bp)
-    app.register_blueprint(three_d_secure.bp)
-    app.register_blueprint(hosted.bp)
-    app.register_blueprint(dashboard.bp)  # at / (its browser redirect runs before auth)
 
 
 def _before_request() -> None:

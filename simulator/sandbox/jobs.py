@@ -6,17 +6,15 @@ the server's ticker, after every clock move, and on demand from tests. A job is 
 with a lease in the database, so several processes never run the same job twice, and a
 job whose process died is picked up again when its lease runs out.
 
-The handlers live beside the objects they change, registered by ``@job_handler``; which
-modules those are is listed once, in ``JOB_MODULES``, and ``register_job_kinds`` loads
-them at start-up, so a process runs every kind whatever else it happened to import. A
-job of a kind this process still cannot run is never dropped: it keeps its row and waits
-another lease, for a process (or a release) that knows it.
+The handlers live beside the objects they change; the sandbox's start-up
+(``simulator.sandbox.registrations``) registers every one of them with ``register_job``,
+in one list, so a process runs every kind whatever else it happened to import. A job of
+a kind this process still cannot run is never dropped: it keeps its row and waits another
+lease, for a process (or a release) that knows it.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import logging
 from collections.abc import Callable
 
@@ -29,42 +27,22 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 30.0
 JobHandler = Callable[[Ctx, str], None]
 HANDLERS: dict[str, JobHandler] = {}
-# Every module that defines a ``@job_handler``; a new job kind's module is added here.
-JOB_MODULES = (
-    "simulator.sandbox.flows.bank_settlement",
-    "simulator.sandbox.flows.checkout_expiry",
-    "simulator.sandbox.resources.dispute",
-    "simulator.sandbox.resources.refund",
-    "simulator.sandbox.resources.test_clock",
-)
 _warned_unknown: set[str] = set()
 
 
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    def register(handler: JobHandler) -> JobHandler:
-        HANDLERS[kind] = handler
-        return handler
-
-    return register
-
-
-@functools.cache
-def register_job_kinds() -> None:
-    """Import every module that defines job handlers, once per process."""
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+def register_job(kind: str, handler: JobHandler) -> None:
+    HANDLERS[kind] = handler
 
 
 def known_kinds() -> frozenset[str]:
-    register_job_kinds()
     return frozenset(HANDLERS)
 
 
 def schedule(ctx: Ctx, kind: str, ref: str, due_at: float) -> None:
     """Schedule (or reschedule) the one job of ``kind`` for ``ref``."""
-    register_job_kinds()
     if kind not in HANDLERS:
-        raise LookupError(f"no job handler for kind {kind!r}: add its module to JOB_MODULES")
+        raise LookupError(f"no job handler for kind {kind!r}: register it in"
+                          " simulator/sandbox/registrations.py")
     ctx.store.conn.execute(
         "INSERT INTO jobs (kind, ref, due_at, claimed_until, attempts) VALUES (?, ?, ?, 0, 0)"
         " ON CONFLICT(kind, ref) DO UPDATE SET due_at = excluded.due_at, claimed_until = 0",
@@ -108,7 +86,6 @@ def run_due(store: Store, now: Callable[[], float], ids: IdGenerator, base_url: 
 
     A claimed job is not claimed again until its lease runs out, so one that fails, or
     whose kind no handler here knows, waits for a later call instead of spinning."""
-    register_job_kinds()
     ran = 0
     for _ in range(limit):
         claimed = _claim_next(store, now())

@@ -16,6 +16,7 @@ from refusals import refusal  # type: ignore[import-not-found]
 
 from harness.servers import RunningServer
 from simulator.common.ids import IdGenerator
+from simulator.sandbox import registrations
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.flows.checkout_expiry import expire_when_due
 from simulator.sandbox.params import Params
@@ -315,6 +316,7 @@ def test_sessions_expire_at_expires_at(
 # -- what the hosted page calls, on a temporary store ------------------------------------
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[Ctx]:
+    registrations.register_everything()  # the sandbox's start-up, without an app
     store = Store(tmp_path / "sandbox.sqlite3")
     with store.transaction():
         yield Ctx(store=store, now=1_800_000_000, ids=IdGenerator(seed=7),

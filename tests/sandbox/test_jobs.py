@@ -1,5 +1,6 @@
-"""Durable jobs (simulator/sandbox/jobs.py): every kind is registered at start-up, and a
-job nobody in this process can run is kept for later, never dropped."""
+"""Durable jobs (simulator/sandbox/jobs.py): every kind is registered at start-up
+(simulator/sandbox/registrations.py), and a job nobody in this process can run is kept
+for later, never dropped."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from simulator.common.ids import IdGenerator
-from simulator.sandbox import jobs
+from simulator.sandbox import jobs, registrations
 from simulator.sandbox.resources.base import Ctx
 from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.store import Store
@@ -95,9 +96,10 @@ def test_a_kept_job_runs_once_a_handler_knows_it(store: Store, unknown_kind: str
     assert run_due(store, now=1_000) == 0
     seen: list[tuple[str, int]] = []
 
-    @jobs.job_handler(unknown_kind)
     def record(ctx: Ctx, ref: str) -> None:
         seen.append((ref, ctx.now))
+
+    jobs.register_job(unknown_kind, record)
 
     assert run_due(store, now=1_500) == 0  # still leased
     end_lease(store)
@@ -117,8 +119,8 @@ def test_every_kind_has_a_handler_after_registration() -> None:
     from simulator.sandbox.resources.refund import FAIL_JOB, SETTLE_JOB
     from simulator.sandbox.resources.test_clock import ADVANCE_JOB
 
-    jobs.register_job_kinds()
-    jobs.register_job_kinds()  # idempotent
+    registrations.register_everything()
+    registrations.register_everything()  # idempotent
     assert {EXPIRE_JOB, SETTLE_JOB, FAIL_JOB, ADVANCE_JOB} <= jobs.known_kinds()
 
 
@@ -147,6 +149,7 @@ def scheduled_kinds() -> set[str]:
 def test_every_scheduled_kind_has_a_handler() -> None:
     kinds = scheduled_kinds()
     assert len(kinds) >= 4
+    registrations.register_everything()
     assert kinds <= jobs.known_kinds()
 
 
@@ -157,18 +160,20 @@ def test_scheduling_a_kind_without_a_handler_is_refused(store: Store, unknown_ki
     assert job_row(store, unknown_kind, "ref_1") is None
 
 
-# A process that imported nothing but the job runner and the store, as a worker might.
+# A process that runs the sandbox's jobs without an app, as a worker might: its start-up
+# is the one registration call.
 FRESH_PROCESS = """
 import sys
 from simulator.common.ids import IdGenerator
-from simulator.sandbox import jobs
+from simulator.sandbox import jobs, registrations
 from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.store import Store
 
-assert "simulator.sandbox.resources.checkout_session" not in sys.modules
+assert "simulator.sandbox.app" not in sys.modules
+registrations.register_everything()
 db_path, now = sys.argv[1], float(sys.argv[2])
 print(jobs.run_due(Store(db_path), lambda: now, IdGenerator(), "http://sandbox.test",
-                   sink=EventLog()))
+                   sink=EventLog(registrations.EVENT_LISTENERS)))
 """
 
 

@@ -7,16 +7,14 @@ the customer confirmed, says so with ``checkout.session.async_payment_succeeded`
 
 from __future__ import annotations
 
-from simulator.sandbox import bank_accounts, jobs
+from simulator.sandbox import bank_accounts
 from simulator.sandbox.resources import charge as charges
-from simulator.sandbox.resources.bank_debit import SETTLE_JOB
 from simulator.sandbox.resources.base import Ctx, find, save
 from simulator.sandbox.resources.checkout_session import CheckoutSession
 from simulator.sandbox.resources.payment_intent import PaymentIntent
 from simulator.sandbox.resources.payment_method import PaymentMethod
 
 
-@jobs.job_handler(SETTLE_JOB)
 def settle_debit(ctx: Ctx, charge_id: str) -> None:
     charge = find(ctx, charges.Charge, charge_id)
     if charge is None or charge.status != "pending" or charge.payment_intent is None:

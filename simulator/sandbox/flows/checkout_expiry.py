@@ -29,7 +29,6 @@ def expire_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
     return session
 
 
-@jobs.job_handler(EXPIRE_JOB)
 def expire_when_due(ctx: Ctx, session_id: str) -> None:
     """The scheduled expiry at ``expires_at``; a session paid or expired meanwhile stays."""
     session = find(ctx, CheckoutSession, session_id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from simulator.sandbox.params import ZERO_DECIMAL_CURRENCIES
-from simulator.sandbox.resources.base import Ctx, StripeObject, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, save
 
 Type = Literal["charge", "refund", "refund_failure", "adjustment"]
 AVAILABLE_AFTER_SECONDS = 2 * 24 * 3600
@@ -25,7 +25,6 @@ INTERNATIONAL_BASIS_POINTS = 150
 FIXED_FEE = 30
 
 
-@register
 @dataclass(kw_only=True)
 class BalanceTransaction(StripeObject):
     OBJECT = "balance_transaction"

@@ -24,7 +24,6 @@ from simulator.sandbox.resources.base import (
     StripeObject,
     find,
     previous_attributes,
-    register,
     save,
 )
 
@@ -39,7 +38,6 @@ BRAND_NAMES = {
 }
 
 
-@register
 @dataclass(kw_only=True)
 class Card(StripeObject):
     OBJECT = "card"

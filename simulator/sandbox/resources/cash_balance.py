@@ -16,13 +16,12 @@ from typing import Any, Literal
 from simulator.sandbox import virtual_accounts
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
-from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
 from simulator.sandbox.resources.customer import Customer, read_cash_settings
 
 TransactionType = Literal["funded", "applied_to_payment", "unapplied_from_payment"]
 
 
-@register
 @dataclass(kw_only=True)
 class CashBalanceTransaction(StripeObject):
     OBJECT = "customer_cash_balance_transaction"

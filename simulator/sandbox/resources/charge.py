@@ -24,7 +24,6 @@ from simulator.sandbox.resources.base import (
     list_object,
     load,
     previous_attributes,
-    register,
     render_row,
     save,
 )
@@ -89,7 +88,6 @@ ACCOUNT_STATEMENT_DESCRIPTOR = "SANDBOX"
 REFUNDS_SHOWN = 10
 
 
-@register
 @dataclass(kw_only=True)
 class Charge(StripeObject):
     OBJECT = "charge"

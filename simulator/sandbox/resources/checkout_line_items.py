@@ -10,12 +10,11 @@ from typing import Any
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources import checkout_options as options
-from simulator.sandbox.resources.base import Ctx, StripeObject, load, register
+from simulator.sandbox.resources.base import Ctx, StripeObject, load
 from simulator.sandbox.resources.price import Price, create_inline_price, line_item_price
 from simulator.sandbox.resources.product import Product
 
 
-@register
 @dataclass(kw_only=True)
 class LineItem(StripeObject):
     """One purchased item (object ``item``); ``price`` is always rendered as the full

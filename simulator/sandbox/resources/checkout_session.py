@@ -30,7 +30,6 @@ from simulator.sandbox.resources.base import (
     StripeObject,
     list_object,
     load,
-    register,
     save,
 )
 from simulator.sandbox.resources.checkout_discounts import read_discounts
@@ -72,7 +71,6 @@ LOCALES = (
 )
 
 
-@register
 @dataclass(kw_only=True)
 class CheckoutSession(StripeObject):
     OBJECT = "checkout.session"

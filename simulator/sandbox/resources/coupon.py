@@ -22,7 +22,6 @@ from simulator.sandbox.resources.base import (
     find,
     load,
     previous_attributes,
-    register,
     save,
 )
 from simulator.sandbox.resources.product import Product, read_decimal
@@ -35,7 +34,6 @@ MAX_REDEEM_BY_YEARS = 5
 YEAR = 365 * 24 * 3600
 
 
-@register
 @dataclass(kw_only=True)
 class Coupon(StripeObject):
     OBJECT = "coupon"

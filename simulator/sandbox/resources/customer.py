@@ -12,7 +12,6 @@ from simulator.sandbox.resources.base import (
     StripeObject,
     find,
     load,
-    register,
     save,
 )
 from simulator.sandbox.resources.card import Card
@@ -21,7 +20,6 @@ TAX_EXEMPT = ("none", "exempt", "reverse")
 RECONCILIATION_MODES = ("automatic", "manual", "merchant_default")
 
 
-@register
 @dataclass(kw_only=True)
 class Customer(StripeObject):
     OBJECT = "customer"

@@ -26,7 +26,6 @@ from simulator.sandbox.resources.base import (
     find,
     load,
     previous_attributes,
-    register,
     save,
 )
 from simulator.sandbox.resources.charge import Charge
@@ -78,7 +77,6 @@ DISPUTE_CARDS: dict[str, DisputePlan] = {
 }
 
 
-@register
 @dataclass(kw_only=True)
 class Dispute(StripeObject):
     OBJECT = "dispute"
@@ -241,7 +239,6 @@ def close_dispute(ctx: Ctx, dispute_id: str, params: Params) -> Dispute:
     return dispute
 
 
-@jobs.job_handler(RESOLVE_JOB)
 def resolve_dispute(ctx: Ctx, dispute_id: str) -> None:
     """The issuer's answer to the test evidence."""
     dispute = find(ctx, Dispute, dispute_id)

@@ -9,12 +9,11 @@ from typing import Any
 
 from simulator.sandbox.account import default_api_version
 from simulator.sandbox.context import Renderable
-from simulator.sandbox.resources.base import Ctx, StripeObject, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, save
 from simulator.sandbox.resources.webhook_endpoint import WebhookEndpoint, subscribed_endpoints
 from simulator.sandbox.versions import ACCOUNT_DEFAULT_VERSION
 
 
-@register
 @dataclass(kw_only=True)
 class Event(StripeObject):
     OBJECT = "event"

@@ -34,7 +34,6 @@ from simulator.sandbox.resources.base import (
     find,
     load,
     previous_attributes,
-    register,
     save,
 )
 from simulator.sandbox.resources.common import read_shipping
@@ -81,7 +80,6 @@ MINIMUM_AMOUNTS = {
     "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
     "sek": 300, "sgd": 50, "thb": 1000,
 }
-@register
 @dataclass(kw_only=True)
 class PaymentIntent(StripeObject):
     OBJECT = "payment_intent"

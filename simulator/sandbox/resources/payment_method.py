@@ -29,7 +29,6 @@ from simulator.sandbox.resources.base import (
     find,
     load,
     previous_attributes,
-    register,
     save,
 )
 from simulator.sandbox.resources.card import Card
@@ -46,7 +45,6 @@ CONSUMED_MESSAGE = (
 )
 
 
-@register
 @dataclass(kw_only=True)
 class PaymentMethod(StripeObject):
     OBJECT = "payment_method"

@@ -23,7 +23,6 @@ from simulator.sandbox.resources.base import (
     StripeObject,
     load,
     previous_attributes,
-    register,
     save,
 )
 from simulator.sandbox.resources.product import (
@@ -45,7 +44,6 @@ LOOKUP_KEY_MAX = 200
 MAX_DECIMAL_PLACES = 12
 
 
-@register
 @dataclass(kw_only=True)
 class Price(StripeObject):
     OBJECT = "price"

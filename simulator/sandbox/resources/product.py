@@ -18,7 +18,6 @@ from simulator.sandbox.resources.base import (
     StripeObject,
     find,
     load,
-    register,
     save,
 )
 
@@ -54,7 +53,6 @@ def flag(value: bool | None) -> str:
     return "" if value is None else ("1" if value else "0")
 
 
-@register
 @dataclass(kw_only=True)
 class Product(StripeObject):
     OBJECT = "product"

@@ -25,7 +25,6 @@ from simulator.sandbox.resources.base import (
     find,
     load,
     previous_attributes,
-    register,
     save,
 )
 from simulator.sandbox.resources.charge import Charge
@@ -38,7 +37,6 @@ SETTLE_JOB = "refund.settle_pending"
 FAIL_JOB = "refund.fail"
 
 
-@register
 @dataclass(kw_only=True)
 class Refund(StripeObject):
     OBJECT = "refund"
@@ -242,7 +240,6 @@ def _emit_refund_change(ctx: Ctx, refund: Refund, before: dict[str, Any]) -> Non
     ctx.emit("charge.refund.updated", refund, changed)
 
 
-@jobs.job_handler(SETTLE_JOB)
 def settle_pending_refund(ctx: Ctx, refund_id: str) -> None:
     refund = find(ctx, Refund, refund_id)
     if refund is None or refund.status != "pending":
@@ -253,7 +250,6 @@ def settle_pending_refund(ctx: Ctx, refund_id: str) -> None:
     _emit_refund_change(ctx, refund, before)
 
 
-@jobs.job_handler(FAIL_JOB)
 def fail_refund(ctx: Ctx, refund_id: str) -> None:
     """The issuer rejects the refund: the money returns to the balance and the charge."""
     refund = find(ctx, Refund, refund_id)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from simulator.sandbox import cards, versions
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, parameter_unknown
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_method import (
     PaymentMethod,
@@ -43,7 +43,6 @@ AUTHENTICATION_FAILED = (
     " failed.")
 
 
-@register
 @dataclass(kw_only=True)
 class SetupIntent(StripeObject):
     OBJECT = "setup_intent"

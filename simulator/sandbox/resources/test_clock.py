@@ -16,7 +16,7 @@ from typing import Any, Literal
 from simulator.sandbox import jobs
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params
-from simulator.sandbox.resources.base import Ctx, StripeObject, find, load, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, find, load, save
 
 Status = Literal["ready", "advancing", "internal_failure"]
 
@@ -31,7 +31,6 @@ NAME_MAX_LENGTH = 300
 ADVANCE_JOB = "test_clock.advance"
 
 
-@register
 @dataclass(kw_only=True)
 class TestClock(StripeObject):
     OBJECT = "test_helpers.test_clock"
@@ -120,7 +119,6 @@ def _check_advance(clock: TestClock, target: int) -> None:
         )
 
 
-@jobs.job_handler(ADVANCE_JOB)
 def finish_advance(ctx: Ctx, clock_id: str) -> None:
     """The objects on the clock have caught up: the clock stands at its target, ready."""
     clock = find(ctx, TestClock, clock_id)

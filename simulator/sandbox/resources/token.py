@@ -15,7 +15,7 @@ from typing import Any
 from simulator.sandbox import cards
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
-from simulator.sandbox.resources.base import Ctx, StripeObject, find, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, find, save
 from simulator.sandbox.resources.card import ADDRESS_FIELDS, Card, card_from_profile
 from simulator.sandbox.resources.payment_method import (
     _test_expiry,
@@ -25,7 +25,6 @@ from simulator.sandbox.resources.payment_method import (
 )
 
 
-@register
 @dataclass(kw_only=True)
 class Token(StripeObject):
     OBJECT = "token"

@@ -9,14 +9,13 @@ from typing import Any, Literal
 from simulator.sandbox import codec
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources.base import Ctx, StripeObject, load, register, save
+from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
 from simulator.sandbox.versions import validate as validate_version
 
 Status = Literal["enabled", "disabled"]
 _CACHE_KEY = "subscribed_endpoints"
 
 
-@register
 @dataclass(kw_only=True)
 class WebhookEndpoint(StripeObject):
     OBJECT = "webhook_endpoint"
