@@ -17,6 +17,7 @@ from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources import payment_method as methods
 from simulator.sandbox.resources import refund as refunds
 from simulator.sandbox.resources.base import Ctx, load
+from simulator.sandbox.resources.common import Cancellation
 from simulator.sandbox.resources.customer import Customer
 
 bp = Blueprint("payments", __name__)
@@ -116,7 +117,8 @@ def capture_payment_intent(ctx: Ctx, params: Params, pi_id: str) -> intents.Paym
 @bp.post("/v1/payment_intents/<pi_id>/cancel")
 @stripe_endpoint
 def cancel_payment_intent(ctx: Ctx, params: Params, pi_id: str) -> intents.PaymentIntent:
-    return intents.cancel_payment_intent(ctx, pi_id, params)
+    return intents.cancel_payment_intent(
+        ctx, pi_id, Cancellation.from_params(params, intents.CANCELLATION_REASONS))
 
 
 @bp.get("/v1/payment_intents")

@@ -9,6 +9,7 @@ from simulator.sandbox.api.listing import list_objects
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.common import Cancellation
 
 bp = Blueprint("setup_intents", __name__)
 
@@ -41,7 +42,8 @@ def confirm(ctx: Ctx, params: Params, seti_id: str) -> setups.SetupIntent:
 @bp.post("/v1/setup_intents/<seti_id>/cancel")
 @stripe_endpoint
 def cancel(ctx: Ctx, params: Params, seti_id: str) -> setups.SetupIntent:
-    return setups.cancel_setup_intent(ctx, seti_id, params)
+    return setups.cancel_setup_intent(
+        ctx, seti_id, Cancellation.from_params(params, setups.CANCELLATION_REASONS))
 
 
 @bp.get("/v1/setup_intents")

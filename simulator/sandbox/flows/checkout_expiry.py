@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from simulator.sandbox import jobs
 from simulator.sandbox.errors import InvalidRequestError
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.base import Ctx, find, load, save
 from simulator.sandbox.resources.checkout_session import EXPIRE_JOB, CheckoutSession
+from simulator.sandbox.resources.common import Cancellation
 
 
 def expire_checkout_session(ctx: Ctx, session_id: str) -> CheckoutSession:
@@ -47,11 +47,12 @@ def _expire(ctx: Ctx, session: CheckoutSession) -> None:
     ctx.emit("checkout.session.expired", session)
 
 
-def _abandon(ctx: Ctx, intent_id: str, cancel: Callable[[Ctx, str, Params], object]) -> None:
+def _abandon(ctx: Ctx, intent_id: str,
+             cancel: Callable[[Ctx, str, Cancellation], object]) -> None:
     """An expired session's PaymentIntent or SetupIntent can no longer be paid or
     confirmed: cancel it as abandoned. One that already left the cancelable states (it
     succeeded meanwhile) is left alone."""
     try:
-        cancel(ctx, intent_id, Params({"cancellation_reason": "abandoned"}))
+        cancel(ctx, intent_id, Cancellation("abandoned"))
     except InvalidRequestError:
         return

@@ -18,10 +18,15 @@ from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources import coupon as coupons
 from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources.base import Ctx, find, load
+from simulator.sandbox.resources.common import empty_billing_details
 from simulator.sandbox.resources.payment_method import (
     PaymentMethod,
     build_payment_method,
     resolve_payment_method,
+)
+from simulator.sandbox.resources.payment_method_data import (
+    CardDetails,
+    PaymentMethodData,
 )
 
 REUSABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -56,26 +61,21 @@ class Buyer:
     postal_code: str | None = None
 
     def billing_details(self) -> dict[str, Any]:
-        details: dict[str, Any] = {}
-        for key, value in (("email", self.email), ("name", self.name)):
-            if value:
-                details[key] = value
-        address = {k: v for k, v in (("country", self.country),
-                                     ("postal_code", self.postal_code)) if v}
-        if address:
-            details["address"] = address
+        """The PaymentMethod's ``billing_details``: what the buyer typed, the rest empty."""
+        details = empty_billing_details()
+        details.update(email=self.email or None, name=self.name or None)
+        details["address"] = {**details["address"], "country": self.country or None,
+                              "postal_code": self.postal_code or None}
         return details
 
 
 def card_payment_method(ctx: Ctx, card: CardInput) -> PaymentMethod:
     """A PaymentMethod for what the buyer typed (the number itself is never stored)."""
     buyer = Buyer(card.email, card.name, card.country, card.postal_code)
-    return build_payment_method(ctx, Params({
-        "type": "card",
-        "card": {"number": card.number, "exp_month": str(card.exp_month),
-                 "exp_year": str(card.exp_year), "cvc": card.cvc},
-        "billing_details": buyer.billing_details(),
-    }))
+    return build_payment_method(ctx, PaymentMethodData(
+        type="card", billing_details=buyer.billing_details(),
+        card=CardDetails(number=card.number, exp_month=card.exp_month,
+                         exp_year=card.exp_year, cvc=card.cvc)))
 
 
 def pay(ctx: Ctx, session_id: str, payment: tuple[PaymentMethod, bool], buyer: Buyer,

@@ -33,6 +33,7 @@ from simulator.sandbox.resources.payment_method import (
     build_payment_method,
     resolve_payment_method,
 )
+from simulator.sandbox.resources.payment_method_data import CardDetails, PaymentMethodData
 
 Challenge = Literal["authenticate", "fail"]
 bp = Blueprint("hosted", __name__, template_folder="templates", static_folder="static",
@@ -291,11 +292,12 @@ def _headless_payment(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool]:
     pm_id = params.string("payment_method")
     if pm_id is not None:
         return resolve_payment_method(ctx, pm_id, "payment_method")
-    card = params.raw("card")
+    card = params.hash("card")
     if card is None:
         raise InvalidRequestError("Missing required param: card or payment_method.",
                                   code="parameter_missing", param="payment_method")
-    return build_payment_method(ctx, Params({"type": "card", "card": card})), True
+    return build_payment_method(ctx, PaymentMethodData(
+        type="card", card=CardDetails.from_params(card))), True
 
 
 def _answer_challenge(ctx: Ctx, outcome: Outcome, challenge: Challenge) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from simulator.sandbox.params import Params
@@ -51,3 +52,14 @@ def empty_billing_details() -> dict[str, Any]:
         "phone": None,
         "tax_id": None,
     }
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """A request to cancel a PaymentIntent or a SetupIntent, with Stripe's reason."""
+
+    reason: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Params, reasons: tuple[str, ...]) -> Cancellation:
+        return cls(params.enum("cancellation_reason", reasons))

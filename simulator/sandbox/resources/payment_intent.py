@@ -36,7 +36,7 @@ from simulator.sandbox.resources.base import (
     previous_attributes,
     save,
 )
-from simulator.sandbox.resources.common import read_shipping
+from simulator.sandbox.resources.common import Cancellation, read_shipping
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_confirmation import (
     CONFIRMABLE,
@@ -59,6 +59,7 @@ from simulator.sandbox.resources.payment_method import (
     build_payment_method,
     resolve_payment_method,
 )
+from simulator.sandbox.resources.payment_method_data import PaymentMethodData
 
 UPDATABLE = CONFIRMABLE
 CANCELABLE: tuple[Status, ...] = (
@@ -363,7 +364,7 @@ def _read_payment_method(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool]
             param="payment_method_data",
         )
     if data is not None:
-        return build_payment_method(ctx, data), True
+        return build_payment_method(ctx, PaymentMethodData.from_params(data)), True
     if pm_id is not None:
         return resolve_payment_method(ctx, pm_id, "payment_method")
     return None
@@ -529,11 +530,10 @@ def _subset(params: Params, *names: str) -> Params:
     return Params({name: params.raw(name) for name in names if name in params})
 
 
-def cancel_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentIntent:
+def cancel_payment_intent(ctx: Ctx, pi_id: str, request: Cancellation) -> PaymentIntent:
     """Cancel; an authorization is released, which Stripe reports as a refunded charge."""
     pi = load(ctx, PaymentIntent, pi_id)
-    reason = params.enum("cancellation_reason", CANCELLATION_REASONS)
-    params.finish()
+    reason = request.reason
     if pi.status not in CANCELABLE:
         raise _cannot_cancel(ctx, pi)
     if pi.status == "requires_capture" and pi.latest_charge:

@@ -32,10 +32,16 @@ from simulator.sandbox.resources.base import (
     save,
 )
 from simulator.sandbox.resources.card import Card
-from simulator.sandbox.resources.common import empty_billing_details, read_address
+from simulator.sandbox.resources.common import empty_billing_details
 from simulator.sandbox.resources.customer import Customer
+from simulator.sandbox.resources.payment_method_data import (
+    ALLOW_REDISPLAY,
+    BankAccountDetails,
+    CardDetails,
+    PaymentMethodData,
+    read_billing_details,
+)
 
-ALLOW_REDISPLAY = ("always", "limited", "unspecified")
 MAX_YEARS_AHEAD = 50
 CONSUMED_MESSAGE = (
     "The provided PaymentMethod was previously used with a PaymentIntent without Customer"
@@ -196,44 +202,37 @@ def _from_profile(ctx: Ctx, profile: cards.CardProfile, cvc_provided: bool) -> P
     )
 
 
-def _read_card(ctx: Ctx, card: Params) -> PaymentMethod:
-    if (token := card.string("token")) is not None:
-        profile = cards.by_token(token)
+def _card_payment_method(ctx: Ctx, card: CardDetails) -> PaymentMethod:
+    if card.token is not None:
+        profile = cards.by_token(card.token)
         if profile is None:
-            raise resource_missing("token", token, "card[token]")
+            raise resource_missing("token", card.token, "card[token]")
         return _from_profile(ctx, profile, cvc_provided=True)
-    number = _validate_number(card.required_string("number"))
-    exp_month = card.required_integer("exp_month")
-    exp_year = card.required_integer("exp_year")
-    cvc = card.string("cvc")
-    card.raw("networks")
+    assert card.number is not None and card.exp_month is not None and card.exp_year is not None
+    number = _validate_number(card.number)
     profile = cards.by_number(number)
-    year = _validate_expiry(ctx, exp_month, exp_year)
-    _validate_cvc(cvc, profile.brand)
-    pm = _from_profile(ctx, profile, cvc_provided=cvc is not None)
-    pm.exp_month, pm.exp_year = exp_month, year
+    year = _validate_expiry(ctx, card.exp_month, card.exp_year)
+    _validate_cvc(card.cvc, profile.brand)
+    pm = _from_profile(ctx, profile, cvc_provided=card.cvc is not None)
+    pm.exp_month, pm.exp_year = card.exp_month, year
     return pm
 
 
-def _read_bank_account(ctx: Ctx, params: Params, method: str,
-                       billing: dict[str, Any]) -> PaymentMethod:
+def _bank_payment_method(ctx: Ctx, method: str, account: BankAccountDetails,
+                         billing: dict[str, Any]) -> PaymentMethod:
     """A ``sepa_debit`` or ``us_bank_account`` PaymentMethod: the account holder's name is
     required, as for every bank debit."""
-    account = params.hash(method, required=True)
-    assert account is not None
     try:
         if method == "sepa_debit":
-            details = bank_accounts.sepa_details(account.required_string("iban"))
+            assert account.iban is not None
+            details = bank_accounts.sepa_details(account.iban)
         else:
+            assert account.routing_number is not None and account.account_number is not None
             details = bank_accounts.us_bank_details(
-                account.required_string("routing_number"),
-                account.required_string("account_number"),
-                account.enum("account_holder_type", ("individual", "company")),
-                account.enum("account_type", ("checking", "savings")))
-            account.raw("financial_connections_account")
+                account.routing_number, account.account_number, account.account_holder_type,
+                account.account_type)
     except bank_accounts.InvalidAccount as invalid:
         raise InvalidRequestError(str(invalid), param=invalid.param) from None
-    account.finish()
     if not billing.get("name"):
         raise InvalidRequestError(
             f"Missing required param: billing_details[name]. A {method} PaymentMethod needs"
@@ -243,44 +242,18 @@ def _read_bank_account(ctx: Ctx, params: Params, method: str,
                          bank=details)
 
 
-def read_billing_details(params: Params | None, current: dict[str, Any] | None = None
-                         ) -> dict[str, Any]:
-    """Billing details as Stripe merges them: given keys replace, others stay."""
-    details = dict(current or empty_billing_details())
-    if params is None:
-        return details
-    if "address" in params:
-        address = params.hash("address")
-        details["address"] = {**details["address"], **(read_address(address) or {})}
-    for name in ("email", "name", "phone"):
-        if name in params:
-            details[name] = params.string(name)
-    if "tax_id" in params:
-        details["tax_id"] = params.string("tax_id")
-    return details
-
-
-def build_payment_method(ctx: Ctx, params: Params) -> PaymentMethod:
-    """A new (unsaved) PaymentMethod from ``type``, ``card``, ``billing_details``,
-    ``metadata`` and ``allow_redisplay``: the shape of both ``POST /v1/payment_methods``
-    and ``payment_method_data``."""
-    pm_type = params.enum("type", ["card", "customer_balance", *bank_accounts.BANK_METHODS],
-                          required=True)
-    if pm_type == "card":
-        card = params.hash("card", required=True)
-        assert card is not None
-        pm = _read_card(ctx, card)
-        pm.billing_details = read_billing_details(params.hash("billing_details"))
-    elif pm_type == "customer_balance":
-        params.hash("customer_balance")  # an empty hash: nothing to give
-        pm = PaymentMethod(id=ctx.ids.new("pm"), created=ctx.now, type="customer_balance",
-                           billing_details=read_billing_details(params.hash("billing_details")))
-    else:
-        billing = read_billing_details(params.hash("billing_details"))
-        pm = _read_bank_account(ctx, params, str(pm_type), billing)
-        pm.billing_details = billing
-    pm.metadata = apply_metadata({}, params.metadata())
-    pm.allow_redisplay = params.enum("allow_redisplay", ALLOW_REDISPLAY) or "unspecified"
+def build_payment_method(ctx: Ctx, data: PaymentMethodData) -> PaymentMethod:
+    """A new (unsaved) PaymentMethod: the object behind ``POST /v1/payment_methods``,
+    ``payment_method_data`` and the hosted page's card form."""
+    if data.card is not None:
+        pm = _card_payment_method(ctx, data.card)
+    elif data.bank_account is not None:
+        pm = _bank_payment_method(ctx, data.type, data.bank_account, data.billing_details)
+    else:  # customer_balance: it pays from the customer's cash balance
+        pm = PaymentMethod(id=ctx.ids.new("pm"), created=ctx.now, type="customer_balance")
+    pm.billing_details = dict(data.billing_details)
+    pm.metadata = apply_metadata({}, data.metadata)
+    pm.allow_redisplay = data.allow_redisplay
     return pm
 
 
@@ -296,7 +269,7 @@ def check_type_allowed(method: str, allowed: list[str] | None,
 
 # -- operations -------------------------------------------------------------------------
 def create_payment_method(ctx: Ctx, params: Params) -> PaymentMethod:
-    pm = build_payment_method(ctx, params)
+    pm = build_payment_method(ctx, PaymentMethodData.from_params(params))
     params.finish()
     save(ctx, pm)
     return pm

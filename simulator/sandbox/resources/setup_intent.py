@@ -20,6 +20,7 @@ from simulator.sandbox import cards, versions
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, parameter_unknown
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
+from simulator.sandbox.resources.common import Cancellation
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_method import (
     PaymentMethod,
@@ -28,6 +29,7 @@ from simulator.sandbox.resources.payment_method import (
     load_payment_method,
     resolve_payment_method,
 )
+from simulator.sandbox.resources.payment_method_data import PaymentMethodData
 
 Status = Literal["requires_payment_method", "requires_confirmation", "requires_action",
                  "processing", "canceled", "succeeded"]
@@ -167,7 +169,7 @@ def _read_payment_method(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool]
             "You cannot pass both `payment_method` and `payment_method_data`.",
             param="payment_method_data")
     if data is not None:
-        return build_payment_method(ctx, data), True
+        return build_payment_method(ctx, PaymentMethodData.from_params(data)), True
     if pm_id is not None:
         return resolve_payment_method(ctx, pm_id, "payment_method")
     return None
@@ -285,10 +287,9 @@ def confirm_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
     return _confirm(ctx, seti, *payment)
 
 
-def cancel_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
+def cancel_setup_intent(ctx: Ctx, seti_id: str, request: Cancellation) -> SetupIntent:
     seti = load(ctx, SetupIntent, seti_id)
-    reason = params.enum("cancellation_reason", CANCELLATION_REASONS)
-    params.finish()
+    reason = request.reason
     if seti.status not in CANCELABLE:
         raise seti.unexpected_state(
             ctx, f"You cannot cancel this SetupIntent because it has a status of"
