@@ -10,6 +10,7 @@ from simulator.sandbox.flows import customers as customer_flows
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources import customer as customers
 from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.customer_requests import CustomerCreate, CustomerUpdate
 
 bp = Blueprint("customers", __name__)
 
@@ -17,7 +18,7 @@ bp = Blueprint("customers", __name__)
 @bp.post("/v1/customers")
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> customers.Customer:
-    return customer_flows.create_customer(ctx, params)
+    return customer_flows.create_customer(ctx, CustomerCreate.from_params(params))
 
 
 @bp.get("/v1/customers/<customer_id>")
@@ -29,7 +30,7 @@ def retrieve(ctx: Ctx, params: Params, customer_id: str) -> customers.Customer:
 @bp.post("/v1/customers/<customer_id>")
 @stripe_endpoint
 def update(ctx: Ctx, params: Params, customer_id: str) -> customers.Customer:
-    return customer_flows.update_customer(ctx, customer_id, params)
+    return customer_flows.update_customer(ctx, customer_id, CustomerUpdate.from_params(params))
 
 
 @bp.delete("/v1/customers/<customer_id>")

@@ -16,11 +16,11 @@ from typing import Any, Literal
 from simulator.sandbox.errors import CardError
 from simulator.sandbox.flows.customers import create_customer
 from simulator.sandbox.hosted.checkout_flow import Buyer, buyer_of, page_message
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.base import Ctx, find, load
 from simulator.sandbox.resources.customer import Customer
+from simulator.sandbox.resources.customer_requests import UNSET, CustomerCreate, CustomerFields
 from simulator.sandbox.resources.payment_method import PaymentMethod
 
 Status = Literal["succeeded", "requires_action", "declined"]
@@ -78,9 +78,8 @@ def _customer_for(ctx: Ctx, session: sessions.CheckoutSession, seti: setups.Setu
     customer entered."""
     if session.customer is not None or session.customer_creation != "always":
         return
-    details = {key: value for key, value in (("email", buyer.email or session.customer_email),
-                                             ("name", buyer.name)) if value}
-    customer = create_customer(ctx, Params(details))
+    customer = create_customer(ctx, CustomerCreate(CustomerFields(
+        email=buyer.email or session.customer_email or UNSET, name=buyer.name or UNSET)))
     sessions.attach_customer(ctx, session, customer.id)
     setups.set_customer(ctx, seti, customer.id)
 
