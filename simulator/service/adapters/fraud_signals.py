@@ -7,7 +7,7 @@ EXISTS``) on the store's connection, so every write joins the caller's transacti
 
 from __future__ import annotations
 
-from simulator.service.adapters.repositories import Store
+from simulator.service.adapters.storage.store import Store
 from simulator.service.domain.fraud import (
     CheckoutFacts,
     CheckoutSignals,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from simulator.service.adapters.repositories import Store
+from simulator.service.adapters.storage.store import Store
 from simulator.service.domain.card_numbers import mask_card_numbers
 from simulator.service.domain.notification import TextMessage
 

@@ -4,8 +4,8 @@ receiver by its own job, and the failure-rate rule checked after each failed pay
 from __future__ import annotations
 
 from simulator.service.adapters.alert_webhook import AlertReceiver
-from simulator.service.adapters.repositories import Job
 from simulator.service.domain.alert_rules import FailureRateRule
+from simulator.service.domain.jobs import Job
 from simulator.service.payments.context import PaymentContext
 from simulator.service.scheduler import DELIVER_ALERT
 

@@ -18,7 +18,7 @@ import requests
 from integration_support import ALICE, Marketplace
 
 from simulator.service.adapters.receipts import ReceiptStore
-from simulator.service.adapters.repositories import ENCRYPTED
+from simulator.service.adapters.storage.schema import ENCRYPTED
 from simulator.service.adapters.webhook_endpoint import STATE_KEY
 from simulator.service.domain.card_numbers import luhn_valid
 

@@ -11,9 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_support import ADMIN, ALICE, LOT_17, NOW, FakePaymentService, csrf, payment_session
 
-from simulator.service.adapters.repositories import InboxClaim, Repository
+from simulator.service.adapters.repositories import Repository
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.audit import AuditEntry
+from simulator.service.domain.inbox import InboxClaim
 from simulator.service.domain.notification import Mail
 from simulator.service.domain.order import Order
 from simulator.service.domain.transaction import Transaction
