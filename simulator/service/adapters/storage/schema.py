@@ -2,8 +2,11 @@
 
 ``create_schema`` runs when the store is opened (``Store.__init__``), inside one write
 transaction; every statement is idempotent, so it also brings a database made by an
-older version up to date: missing tables and indexes are created, and a declared table
-that lacks a column added since gets it (nullable) from ``_add_missing_columns``.
+older version up to date: missing tables and indexes are created, and a table of
+``TABLES`` that lacks a column added since gets it (nullable) from
+``_add_missing_columns``. The fraud and text-message tables (``SQL_TABLES``) are written
+in SQL, exactly as their adapters first made them; a column added to one of them needs
+its own ``ALTER TABLE`` here.
 
 The constraints are the last line against doubling anything:
 
@@ -127,6 +130,40 @@ BLIND_INDEXES: dict[str, tuple[str, str]] = {
 }
 # The ``service_state`` key of the audit chain's head (``audit.py``).
 AUDIT_HEAD = "audit_head"
+# Tables declared in SQL: the fraud signals and every rule's decision
+# (``adapters/fraud_signals.py``), and the buyers' phones and the SMS outbox
+# (``adapters/sms_records.py``). Test mode's reset clears them through those adapters.
+FRAUD_TABLES = (
+    "CREATE TABLE IF NOT EXISTS fraud_checkout_signals (payment_session_id TEXT PRIMARY KEY,"
+    " buyer_id TEXT NOT NULL, win_id TEXT NOT NULL, ip TEXT, network TEXT, device TEXT,"
+    " created_at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS fraud_signals_buyer ON fraud_checkout_signals (buyer_id,"
+    " created_at)",
+    "CREATE INDEX IF NOT EXISTS fraud_signals_ip ON fraud_checkout_signals (ip, created_at)",
+    "CREATE INDEX IF NOT EXISTS fraud_signals_device ON fraud_checkout_signals (device,"
+    " created_at)",
+    "CREATE INDEX IF NOT EXISTS fraud_signals_network ON fraud_checkout_signals (network,"
+    " created_at)",
+    "CREATE TABLE IF NOT EXISTS fraud_card_uses (transaction_id TEXT PRIMARY KEY,"
+    " buyer_id TEXT NOT NULL, fingerprint TEXT NOT NULL, created_at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS fraud_card_fingerprint ON fraud_card_uses (fingerprint,"
+    " created_at)",
+    "CREATE TABLE IF NOT EXISTS fraud_decisions (id INTEGER PRIMARY KEY, stage TEXT NOT NULL,"
+    " subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, rule TEXT NOT NULL,"
+    " decision TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL,"
+    " verdict TEXT NOT NULL, created_at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS fraud_decisions_subject ON fraud_decisions (subject_type,"
+    " subject_id)",
+)
+TEXT_MESSAGE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS user_phones (user_id TEXT PRIMARY KEY, phone TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS sms_outbox (id INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL"
+    " UNIQUE, to_number TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
+    " 'pending', attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, provider_id TEXT,"
+    " created_at INTEGER NOT NULL, sent_at INTEGER)",
+    "CREATE INDEX IF NOT EXISTS sms_outbox_status ON sms_outbox (status)",
+)
+SQL_TABLES = FRAUD_TABLES + TEXT_MESSAGE_TABLES
 # The serialization point for concurrent checkouts of one win: a second live session
 # cannot be inserted, whatever process tries.
 LIVE_SESSION_INDEX = (
@@ -136,6 +173,7 @@ LIVE_SESSION_INDEX = (
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
+    """Every table and index of the service (the caller holds a write transaction)."""
     db = sqlite_utils.Database(conn)
     for name, (table_columns, pk) in TABLES.items():
         db[name].create(table_columns, pk=pk, not_null=NOT_NULL.get(name),  # type: ignore[union-attr]
@@ -149,6 +187,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
         for columns in indexes:
             db[name].create_index(columns, if_not_exists=True)  # type: ignore[union-attr]
     conn.execute(LIVE_SESSION_INDEX)
+    for statement in SQL_TABLES:
+        conn.execute(statement)
 
 
 def _add_missing_columns(db: sqlite_utils.Database, name: str,
