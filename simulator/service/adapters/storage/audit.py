@@ -82,6 +82,15 @@ class AuditRecords(StateRecords):
             subject_type, subject_id)
         return [audit_entry(row) for row in rows]
 
+    def audit_action_counts(self, since: int, actions: tuple[str, ...]) -> dict[str, int]:
+        """How many entries of each of ``actions`` were written at or after ``since``
+        (none: absent)."""
+        marks = ", ".join("?" for _ in actions)
+        rows = self._all_rows(
+            f"SELECT action, COUNT(*) FROM audit_log WHERE at >= ? AND action IN ({marks})"
+            " GROUP BY action", since, *actions)
+        return {str(row[0]): int(row[1]) for row in rows}
+
     def list_audit(self, limit: int = 200) -> list[AuditEntry]:
         rows = self._all_rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", limit)
         return [audit_entry(row) for row in rows]

@@ -91,6 +91,10 @@ class InboxRecords(Store):
         data["error"] = mask_card_numbers(error) if error else error
         return InboxEvent(**data)
 
+    def count_webhook_events(self, status: str | None = None) -> int:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        return self._count(f"SELECT COUNT(*) FROM webhook_inbox {where}", *params)
+
     def list_webhook_events(self, status: str | None = None,
                             limit: int = 200) -> list[InboxEvent]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])

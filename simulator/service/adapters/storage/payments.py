@@ -84,6 +84,12 @@ class PaymentRecords(Store):
             *params, limit)
         return [PaymentSession(**dict(row)) for row in rows]
 
+    def count_payment_sessions(self, statuses: tuple[str, ...]) -> int:
+        """Sessions in one of ``statuses`` (``payment_session.LIVE``: in progress)."""
+        marks = ", ".join("?" for _ in statuses)
+        return self._count(
+            f"SELECT COUNT(*) FROM payment_sessions WHERE status IN ({marks})", *statuses)
+
     # -- transactions and orders ---------------------------------------------------------
     def add_transaction(self, txn: Transaction) -> None:
         """Raises ``Conflict`` for a second transaction of the same PaymentIntent."""
@@ -109,6 +115,12 @@ class PaymentRecords(Store):
             "SELECT * FROM transactions ORDER BY created_at DESC, id LIMIT ?", limit)
         return [txn for row in rows if (txn := _transaction(row)) is not None]
 
+    def count_transactions(self, review_status: str | None = None) -> int:
+        """Every transaction, or those whose fraud review is in ``review_status``."""
+        where, params = ("WHERE review_status = ?", [review_status]) if review_status \
+            else ("", [])
+        return self._count(f"SELECT COUNT(*) FROM transactions {where}", *params)
+
     def review_queue(self) -> list[Transaction]:
         """Payments a fraud rule flagged, waiting for a human."""
         rows = self._all_rows(
@@ -133,6 +145,10 @@ class PaymentRecords(Store):
         rows = self._all_rows(
             f"SELECT * FROM orders {where} ORDER BY created_at DESC, id LIMIT ?", *params, limit)
         return [Order(**dict(row)) for row in rows]
+
+    def count_orders(self, status: str | None = None) -> int:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        return self._count(f"SELECT COUNT(*) FROM orders {where}", *params)
 
     def orders_with_receipts(self) -> list[Order]:
         rows = self._all_rows("SELECT * FROM orders WHERE receipt_path IS NOT NULL ORDER BY id")

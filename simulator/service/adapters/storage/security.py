@@ -34,6 +34,9 @@ class SecurityRecords(Store):
         return [Alert(**{**dict(row), "message": self.cipher.decrypt(row["message"])})
                 for row in rows]
 
+    def count_alerts(self) -> int:
+        return self._count("SELECT COUNT(*) FROM alerts")
+
     def get_alert(self, alert_id: int) -> Alert | None:
         row = self._one("SELECT kind, severity, message, at, subject_id FROM alerts"
                         " WHERE id = ?", alert_id)
@@ -61,9 +64,14 @@ class SecurityRecords(Store):
             "remote_addr": remote_addr, "at": at})
 
     def count_security_events(self, since: int, kind_prefix: str = "") -> int:
-        row = self._one("SELECT COALESCE(SUM(COALESCE(count, 1)), 0) FROM security_events"
-                        " WHERE at >= ? AND kind LIKE ?", since, f"{kind_prefix}%")
-        return int(row[0]) if row else 0
+        """How many times events of a kind happened since ``since`` (a counted row
+        counts each time)."""
+        return self._count("SELECT COALESCE(SUM(COALESCE(count, 1)), 0) FROM security_events"
+                           " WHERE at >= ? AND kind LIKE ?", since, f"{kind_prefix}%")
+
+    def count_security_event_rows(self) -> int:
+        """The rows the admin's list shows (a counted row is one)."""
+        return self._count("SELECT COUNT(*) FROM security_events")
 
     def list_security_events(self, limit: int = 200) -> list[dict[str, Any]]:
         rows = self._all_rows("SELECT * FROM security_events ORDER BY id DESC LIMIT ?", limit)

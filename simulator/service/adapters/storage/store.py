@@ -110,13 +110,17 @@ class Store:
     def _all_rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         return list(self.connection().execute(sql, params).fetchall())
 
-    # -- the whole store: counts for the admin and tests, test mode's reset, compaction --
+    def _count(self, sql: str, *params: Any) -> int:
+        """The one number a ``SELECT COUNT(*)`` (or ``SUM``) query answers."""
+        row = self._one(sql, *params)
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # -- the whole store: counts for tests and benchmarks, test mode's reset, compaction --
     def count(self, table: str, where: str = "", *params: Any) -> int:
         """Row counts for the admin pages and tests (``table`` is ours, never user input)."""
         if table not in TABLES:
             raise ValueError(f"unknown table {table}")
-        row = self._one(f"SELECT COUNT(*) FROM {table} {where}", *params)
-        return int(row[0]) if row else 0
+        return self._count(f"SELECT COUNT(*) FROM {table} {where}", *params)
 
     def clear_business_data(self) -> int:
         """Every row but the users and the service's own settings (test mode's reset)."""
