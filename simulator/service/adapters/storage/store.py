@@ -117,7 +117,8 @@ class Store:
 
     # -- the whole store: counts for tests and benchmarks, test mode's reset, compaction --
     def count(self, table: str, where: str = "", *params: Any) -> int:
-        """Row counts for the admin pages and tests (``table`` is ours, never user input)."""
+        """Row counts for tests, benchmarks and the command line (``table`` and ``where``
+        are ours, never user input; pages use the named counts of each aggregate)."""
         if table not in TABLES:
             raise ValueError(f"unknown table {table}")
         return self._count(f"SELECT COUNT(*) FROM {table} {where}", *params)
