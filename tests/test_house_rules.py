@@ -46,3 +46,17 @@ def test_product_code_never_imports_the_harness_the_tests_or_the_locustfiles() -
     offenders = [path.relative_to(ROOT).as_posix() for path in python_files()
                  if importing.search(path.read_text())]
     assert offenders == []
+
+
+SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|WHERE|GROUP BY)\b")
+
+
+def test_the_service_web_layer_holds_no_sql() -> None:
+    """Pages and routes ask the storage for named queries (``count_orders``,
+    ``AdminReports``); SQL written in ``service/web/`` would tie a page to the tables."""
+    web = ROOT / "simulator" / "service" / "web"
+    offenders = [f"{path.relative_to(ROOT).as_posix()}:{number}"
+                 for path in web.rglob("*.py")
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if SQL.search(line)]
+    assert offenders == []

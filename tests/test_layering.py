@@ -44,20 +44,9 @@ SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
 )
 
-# Cycles and upward imports known today outside the sandbox (whose own list is empty);
-# an entry is removed when its fix lands. Any cycle not listed here fails the test.
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # The service's web helpers (issue 11, service side, not yet done).
-    frozenset({
-        "simulator.service.web.auth", "simulator.service.web.errors",
-        "simulator.service.web.templating",
-    }),
-    # The service's fraud rules: a ``TYPE_CHECKING`` import of ``policy.Limit`` in
-    # ``verdict`` closes the loop (new work this round, to be broken by its owner).
-    frozenset({
-        "simulator.service.domain.fraud.policy", "simulator.service.domain.fraud.verdict",
-    }),
-}
+# Cycles and upward imports known as exceptions (none today, in the sandbox or the
+# service): an entry is removed when its fix lands. Any cycle not listed here fails the test.
+KNOWN_CYCLES: set[frozenset[str]] = set()
 KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = set()
 
 

@@ -22,7 +22,8 @@ The servers run as in production (gunicorn, several workers) with ``--test-mode`
 the clock route (``simulator.bench.servers``). Buyers are written into the service's
 database with their API tokens; wins come through the auction API. Each load also
 reports the server's CPU time per request, which holds up when other work shares the
-machine's cores.
+machine's cores. The figures, the aims they meet or miss and their text and JSON forms
+are ``service_report.py``'s.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,7 @@ from simulator.bench.load_plan import (
     webhook_secret,
 )
 from simulator.bench.locust_run import LOCUSTFILE, LocustOptions, read_stats, run_locust
-from simulator.bench.measurement import (
-    Measurement,
-    format_table,
-    percentile,
-    process_tree_cpu_seconds,
-)
+from simulator.bench.measurement import Measurement, process_tree_cpu_seconds
 from simulator.bench.servers import (
     SERVICE_KEY,
     RunningServer,
@@ -62,6 +58,15 @@ from simulator.bench.servers import (
     start_bare_flask,
     start_sandbox,
     start_service,
+)
+from simulator.bench.service_report import (
+    Check,
+    ServiceBenchReport,
+    WindowPrecision,
+    WindowProbe,
+    cpu_ratios,
+    goals,
+    rps_ratios,
 )
 from simulator.common.clock import monotonic, system_time
 from simulator.common.ids import IdGenerator
@@ -73,10 +78,6 @@ from simulator.service.scheduler import CLOSE_WINDOW
 BENCH_LOCUSTFILE = LOCUSTFILE.parent / "bench_service.py"
 PLAN_VARIABLE = "STRIPE_SIM_BENCH_PLAN"
 CHECKOUT_PATH = "/payments/checkout/create"
-CHECKOUT_P95_GOAL_MS = 50.0
-WEBHOOK_RATIO_GOAL = 1 / 3
-TICK_SECONDS = 1.0  # simulator.service.app.start_job_ticker's interval
-LATENESS_GOAL_SECONDS = TICK_SECONDS
 # A create this many seconds from a window's end, and the status it must get.
 WINDOW_PROBES = ((-1.0, 201), (1.0, 410))
 POLL_SECONDS = 0.005
@@ -92,7 +93,7 @@ SEED_THREADS = 8
 Log = Callable[[str], None]
 
 
-# -- the plan and the report ----------------------------------------------------------------
+# -- the plan -------------------------------------------------------------------------------
 @dataclass
 class ServiceBenchPlan:
     concurrency: int = 8
@@ -127,62 +128,6 @@ class ServiceBenchPlan:
             (min(self.workers, self.threads, self.sandbox_workers, self.sandbox_threads) < 1,
              "workers and threads must be at least 1"),
         ) if broken]
-
-
-@dataclass
-class WindowProbe:
-    seconds_from_end: float  # the service's time when the create was sent, minus the end
-    status: int
-    expected: int
-
-
-@dataclass
-class WindowPrecision:
-    probes: list[WindowProbe]
-    windows: int
-    closed: int  # windows whose job ran and left a canceled order
-    started_late_ms: list[float]  # close_window job claimed, after the window's end
-    closed_late_ms: list[float]  # close_window job done, after the window's end
-    tick_seconds: float = TICK_SECONDS
-
-
-@dataclass
-class Check:
-    """A count the run must leave in the service's database."""
-
-    name: str
-    expected: int
-    actual: int
-    ok: bool
-
-
-@dataclass
-class Goal:
-    name: str
-    target: str
-    actual: str
-    met: bool
-
-
-@dataclass
-class ServiceBenchReport:
-    service: str
-    sandbox: str
-    rows: list[Measurement]
-    webhook_vs_bare: dict[str, float]  # requests/s of each webhook row / the bare endpoint's
-    # The bare endpoint's server CPU per request / each webhook row's: the requests/s
-    # ratio a CPU-bound server reaches, whatever else the machine was running.
-    webhook_vs_bare_cpu: dict[str, float]
-    sandbox_cpu_ms: dict[str, float | None]  # per checkout create, by phase
-    window: WindowPrecision
-    checks: list[Check]
-    goals: list[Goal] = field(default_factory=list)
-
-    @property
-    def broken(self) -> bool:
-        """Errors or wrong counts: the figures describe a failing service."""
-        return any(row.errors for row in self.rows) or not all(c.ok for c in self.checks)
-
 
 
 # -- the servers ----------------------------------------------------------------------------
@@ -585,69 +530,8 @@ def _measure(plan: ServiceBenchPlan, sut: ServiceUnderTest) -> ServiceBenchRepor
     window, window_checks = bench_window(plan, sut)
     report = ServiceBenchReport(
         service=sut.label, sandbox=f"sandbox {plan.sandbox_workers}w x {plan.sandbox_threads}t",
-        rows=checkout.rows + webhook_rows, webhook_vs_bare=_rps_ratios(webhook_rows),
-        webhook_vs_bare_cpu=_cpu_ratios(webhook_rows), sandbox_cpu_ms=checkout.sandbox_cpu_ms,
+        rows=checkout.rows + webhook_rows, webhook_vs_bare=rps_ratios(webhook_rows),
+        webhook_vs_bare_cpu=cpu_ratios(webhook_rows), sandbox_cpu_ms=checkout.sandbox_cpu_ms,
         window=window, checks=checkout.checks + webhook_checks + window_checks)
     report.goals = goals(report)
     return report
-
-def _rps_ratios(rows: Sequence[Measurement]) -> dict[str, float]:
-    """Each webhook row against the last row, the bare endpoint's."""
-    bare = rows[-1].rps
-    return {row.phase: round(row.rps / bare, 3) if bare else 0.0 for row in rows[:-1]}
-
-
-def _cpu_ratios(rows: Sequence[Measurement]) -> dict[str, float]:
-    bare = rows[-1].server_cpu_ms
-    return {row.phase: round(bare / row.server_cpu_ms, 3) for row in rows[:-1]
-            if bare and row.server_cpu_ms}
-
-
-def goals(report: ServiceBenchReport) -> list[Goal]:
-    """The issue's aims, each with the figure that meets or misses it."""
-    found = [Goal(f"checkout create p95 ({row.phase})", f"< {CHECKOUT_P95_GOAL_MS:g} ms",
-                  f"{row.p95_ms:.1f} ms", row.p95_ms < CHECKOUT_P95_GOAL_MS)
-             for row in report.rows if row.workload == "checkout create"]
-    cpu = report.webhook_vs_bare_cpu
-    found += [Goal(f"webhook req/s vs bare Flask ({phase})", f">= {WEBHOOK_RATIO_GOAL:.2f}",
-                   f"{ratio:.2f} (by CPU per request: {cpu.get(phase, 0):.2f})",
-                   ratio >= WEBHOOK_RATIO_GOAL)
-              for phase, ratio in report.webhook_vs_bare.items()]
-    window = report.window
-    edges = ", ".join(f"{p.seconds_from_end:+.2f}s -> {p.status}" for p in window.probes)
-    found.append(Goal("window: create allowed 1 s before its end, 410 1 s after",
-                      "201, 410", edges, all(p.status == p.expected for p in window.probes)))
-    worst = max(window.closed_late_ms, default=math.inf) / 1000
-    found.append(Goal("window: close_window done after the end (max)",
-                      f"<= {LATENESS_GOAL_SECONDS:g} s", f"{worst:.3f} s",
-                      worst <= LATENESS_GOAL_SECONDS and window.closed == window.windows))
-    return found
-
-
-# -- output ---------------------------------------------------------------------------------
-def format_report(report: ServiceBenchReport) -> str:
-    lines = [f"{report.service} against {report.sandbox}", "", format_table(report.rows), ""]
-    lines += [f"sandbox CPU per checkout create ({phase}): {ms} ms"
-              for phase, ms in report.sandbox_cpu_ms.items() if ms is not None]
-    lines += [f"webhook {phase}: {ratio:.2f}x the bare endpoint's requests/s,"
-              f" {report.webhook_vs_bare_cpu.get(phase, 0):.2f}x by server CPU per request"
-              for phase, ratio in report.webhook_vs_bare.items()]
-    window = report.window
-    lines += ["", f"payment window ({window.windows} windows, scheduler tick"
-              f" {window.tick_seconds:g} s): {window.closed} closed"]
-    for name, values in (("job claimed", window.started_late_ms),
-                         ("job done", window.closed_late_ms)):
-        ordered = sorted(values)
-        lines.append(f"  {name} after the window's end: p50 {percentile(ordered, 0.5):.0f} ms,"
-                     f" p95 {percentile(ordered, 0.95):.0f} ms,"
-                     f" max {max(ordered, default=0):.0f} ms")
-    lines += ["", "checks:"] + [f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.actual}"
-                                 f" (expected {c.expected})" for c in report.checks]
-    lines += ["", "goals:"] + [f"  [{'met' if g.met else 'MISSED'}] {g.name}: {g.actual}"
-                                f" (goal {g.target})" for g in report.goals]
-    return "\n".join(lines)
-
-
-def as_json(report: ServiceBenchReport) -> str:
-    return json.dumps({**asdict(report), "broken": report.broken}, indent=2)
-

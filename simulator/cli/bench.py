@@ -175,12 +175,8 @@ def _run_service(args: argparse.Namespace) -> int:
     """Exit 1 when requests failed or the database was left wrong; missed goals are
     figures, not failures."""
     from simulator.bench.sandbox import SandboxSpec
-    from simulator.bench.service import (
-        ServiceBenchPlan,
-        as_json,
-        format_report,
-        run_service_bench,
-    )
+    from simulator.bench.service import ServiceBenchPlan, run_service_bench
+    from simulator.bench.service_report import as_json, format_report
 
     sandbox = SandboxSpec.parse(args.sandbox)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print

@@ -43,7 +43,7 @@ from simulator.service.web import (
     admin,
     api,
     device,
-    errors,
+    error_handlers,
     headers,
     limits,
     metrics,
@@ -128,7 +128,7 @@ def _flask_app(config: ServiceConfig) -> Flask:
         app.register_blueprint(testing.bp)
     if _has_test_routes(config):
         app.register_blueprint(testing.clock_follower_bp)
-    errors.install(app)
+    error_handlers.install(app)
     device.install(app)  # the buyer pages' device cookie, a fraud signal
     templating.install(app)
     headers.install(app, config)

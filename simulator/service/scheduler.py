@@ -40,8 +40,9 @@ from dataclasses import dataclass
 from simulator.common.clock import Clock, monotonic, system_time
 from simulator.common.ids import default_ids
 from simulator.common.processes import process_alive, this_process
-from simulator.service.adapters.repositories import Job, Repository
 from simulator.service.domain.alerts import Alert
+from simulator.service.domain.jobs import Job
+from simulator.service.domain.stores import SchedulerStore
 
 log = logging.getLogger("simulator.service.scheduler")
 
@@ -75,7 +76,7 @@ class RetryBackoff:
 
 
 class Scheduler:
-    def __init__(self, repo: Repository, clock: Clock, *, lease_seconds: float = 300.0,
+    def __init__(self, repo: SchedulerStore, clock: Clock, *, lease_seconds: float = 300.0,
                  backoff: RetryBackoff | None = None, owner: str | None = None) -> None:
         self.repo = repo
         self.clock = clock

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.bench.service import ServiceBenchPlan, format_report, run_service_bench
+from simulator.bench.service import ServiceBenchPlan, run_service_bench
+from simulator.bench.service_report import format_report
 
 pytestmark = pytest.mark.slow
 

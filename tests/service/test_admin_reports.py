@@ -9,7 +9,7 @@ import json
 from payments_support import World
 
 from simulator.service.adapters.admin_reports import AdminReports, TimeRange
-from simulator.service.adapters.repositories import InboxClaim
+from simulator.service.domain.inbox import InboxClaim
 
 HOUR = 3600
 

@@ -22,10 +22,11 @@ from simulator.service.adapters.encryption import (
     new_key,
 )
 from simulator.service.adapters.receipts import ReceiptStore
-from simulator.service.adapters.repositories import InboxClaim, Repository
+from simulator.service.adapters.repositories import Repository
 from simulator.service.config import load_config
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.inbox import InboxClaim
 from simulator.service.domain.notification import Mail
 from simulator.service.domain.order import Order
 from simulator.service.domain.user import User

@@ -13,7 +13,8 @@ import pytest
 
 from simulator.common.clock import Clock
 from simulator.common.processes import this_process
-from simulator.service.adapters.repositories import InboxClaim, Repository
+from simulator.service.adapters.repositories import Repository
+from simulator.service.domain.inbox import InboxClaim
 from simulator.service.payments.inbox import EventFailed, EventInbox
 
 EVENT = {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}

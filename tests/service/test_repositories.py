@@ -13,12 +13,15 @@ from freezegun import freeze_time
 
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator
-from simulator.service.adapters.repositories import TABLES, Conflict, InboxClaim, Repository
+from simulator.service.adapters.repositories import Repository
+from simulator.service.adapters.storage.schema import TABLES
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.inbox import InboxClaim
 from simulator.service.domain.notification import Mail
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
+from simulator.service.domain.stores import Conflict
 from simulator.service.domain.transaction import Transaction
 from simulator.service.domain.user import User
 from simulator.service.seed import ENDED_AGO, demo_lots, seed_demo

@@ -16,7 +16,8 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
 from simulator.common.clock import Clock
-from simulator.service.adapters.repositories import Job, Repository
+from simulator.service.adapters.repositories import Repository
+from simulator.service.domain.jobs import Job
 from simulator.service.scheduler import RetryBackoff, Scheduler
 
 START = "2025-03-01 12:00:00"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict, fields
 
-from simulator.service.adapters.repositories import Store
+from simulator.service.adapters.storage.store import Store
 from simulator.service.domain.dispute import Dispute
 
 DISPUTE_FIELDS = tuple(f.name for f in fields(Dispute))

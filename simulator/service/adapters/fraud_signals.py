@@ -2,12 +2,13 @@
 checkout started (buyer, IP address, network, device), the card fingerprint of each
 payment, and every rule's decision, for the counts the rules need and for the admin.
 
-The tables are this module's own, created on first use (``CREATE TABLE IF NOT
-EXISTS``) on the store's connection, so every write joins the caller's transaction."""
+The ``fraud_*`` tables are declared with the rest of the schema (``storage/schema.py``);
+reads and writes go through the store's connection, so every write joins the caller's
+transaction."""
 
 from __future__ import annotations
 
-from simulator.service.adapters.repositories import Store
+from simulator.service.adapters.storage.store import Store
 from simulator.service.domain.fraud import (
     CheckoutFacts,
     CheckoutSignals,
@@ -16,39 +17,12 @@ from simulator.service.domain.fraud import (
     Verdict,
 )
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS fraud_checkout_signals (payment_session_id TEXT PRIMARY KEY,"
-    " buyer_id TEXT NOT NULL, win_id TEXT NOT NULL, ip TEXT, network TEXT, device TEXT,"
-    " created_at INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS fraud_signals_buyer ON fraud_checkout_signals (buyer_id,"
-    " created_at)",
-    "CREATE INDEX IF NOT EXISTS fraud_signals_ip ON fraud_checkout_signals (ip, created_at)",
-    "CREATE INDEX IF NOT EXISTS fraud_signals_device ON fraud_checkout_signals (device,"
-    " created_at)",
-    "CREATE INDEX IF NOT EXISTS fraud_signals_network ON fraud_checkout_signals (network,"
-    " created_at)",
-    "CREATE TABLE IF NOT EXISTS fraud_card_uses (transaction_id TEXT PRIMARY KEY,"
-    " buyer_id TEXT NOT NULL, fingerprint TEXT NOT NULL, created_at INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS fraud_card_fingerprint ON fraud_card_uses (fingerprint,"
-    " created_at)",
-    "CREATE TABLE IF NOT EXISTS fraud_decisions (id INTEGER PRIMARY KEY, stage TEXT NOT NULL,"
-    " subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, rule TEXT NOT NULL,"
-    " decision TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL,"
-    " verdict TEXT NOT NULL, created_at INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS fraud_decisions_subject ON fraud_decisions (subject_type,"
-    " subject_id)",
-)
-
 
 class FraudSignals:
     """Reads and writes of the ``fraud_*`` tables."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        if not _has_tables(store):  # a read first: no write lock once they exist
-            with store.transaction() as conn:
-                for statement in SCHEMA:
-                    conn.execute(statement)
 
     def clear(self) -> int:
         """Every signal and decision (test mode's reset): the counts the rules read start
@@ -154,17 +128,8 @@ class FraudSignals:
         return int(row[0]) if row is not None else 0
 
 
-def _has_tables(store: Store) -> bool:
-    """Whether the last table of the schema exists (the schema is made in one go)."""
-    return store._one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name ="
-                      " 'fraud_decisions'") is not None
-
-
 def verdict_counts(store: Store) -> list[tuple[str, str, int]]:
-    """(stage, decision, count) of combined verdicts, for the metrics; read-only (no
-    table is created by a scrape: none yet means no verdict yet)."""
-    if not _has_tables(store):
-        return []
+    """(stage, decision, count) of combined verdicts, for the metrics."""
     rows = store._all_rows(
         "SELECT stage, verdict, COUNT(DISTINCT subject_type || ':' || subject_id || ':'"
         " || created_at) FROM fraud_decisions GROUP BY 1, 2")

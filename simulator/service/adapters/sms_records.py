@@ -2,8 +2,8 @@
 outbox with its delivery tracking (the same life as the mail outbox: queued, retried
 after a failed try, sent, or failed for good).
 
-Both tables are this module's own and are created on first use (``CREATE TABLE IF NOT
-EXISTS``), on the store's connection, so every write joins the caller's transaction.
+Both tables are declared with the rest of the schema (``storage/schema.py``); reads and
+writes go through the store's connection, so every write joins the caller's transaction.
 Phone numbers and texts are encrypted at rest like e-mail addresses and mail bodies."""
 
 from __future__ import annotations
@@ -11,18 +11,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from simulator.service.adapters.repositories import Store
+from simulator.service.adapters.storage.store import Store
 from simulator.service.domain.card_numbers import mask_card_numbers
 from simulator.service.domain.notification import TextMessage
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS user_phones (user_id TEXT PRIMARY KEY, phone TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS sms_outbox (id INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL"
-    " UNIQUE, to_number TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
-    " 'pending', attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, provider_id TEXT,"
-    " created_at INTEGER NOT NULL, sent_at INTEGER)",
-    "CREATE INDEX IF NOT EXISTS sms_outbox_status ON sms_outbox (status)",
-)
 SMS_COLUMNS = ("id, to_number, body, status, attempts, last_error, provider_id, created_at,"
                " sent_at")
 
@@ -52,9 +44,6 @@ class TextMessageRecords:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store.transaction() as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
 
     # -- phones ------------------------------------------------------------------------
     def set_phone(self, user_id: str, phone: str) -> None:

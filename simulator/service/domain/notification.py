@@ -24,6 +24,30 @@ class Mail:
     receipt_order_id: str | None = None
 
 
+@dataclass(frozen=True)
+class QueuedMail:
+    """A mail in the outbox, as stored: its delivery so far."""
+
+    id: int
+    to: str
+    subject: str
+    text: str
+    receipt_order_id: str | None
+    status: str  # pending (queued, or waiting to be tried again), sent, failed (for good)
+    attempts: int
+    last_error: str | None = None
+    created_at: int | None = None
+    sent_at: int | None = None
+
+    @property
+    def delivery(self) -> str:
+        """What an admin reads: queued, retrying (a failed try, another coming), sent or
+        failed."""
+        if self.status == "pending":
+            return "retrying" if self.attempts else "queued"
+        return self.status
+
+
 def receipt_mail(buyer: User, win: AuctionWin, txn: Transaction, order_id: str,
                  merchant: str) -> Mail:
     card = f"{(txn.card_brand or 'card').title()} ending {txn.card_last4 or '????'}"

@@ -4,16 +4,13 @@ receiver by its own job, and the failure-rate rule checked after each failed pay
 from __future__ import annotations
 
 from simulator.service.adapters.alert_webhook import AlertReceiver
-from simulator.service.adapters.repositories import Job
 from simulator.service.domain.alert_rules import FailureRateRule
+from simulator.service.domain.jobs import Job
 from simulator.service.payments.context import PaymentContext
 from simulator.service.scheduler import DELIVER_ALERT
 
 # The audit actions that end a payment attempt, counted by the failure-rate rule.
 FAILED, SUCCEEDED = "payment_session.failed", "payment_session.succeeded"
-OUTCOMES_SINCE = (
-    "SELECT action, COUNT(*) FROM audit_log WHERE at >= ? AND action IN (?, ?) GROUP BY action"
-)
 
 
 def deliver_alert(ctx: PaymentContext, job: Job) -> float | None:
@@ -41,8 +38,8 @@ def check_failure_rate(ctx: PaymentContext, job: Job) -> float | None:
     rule = failure_rate_rule(ctx)
     now = ctx.clock.timestamp()
     since = now - rule.window_seconds
-    counts = dict(ctx.repo.grouped_counts(OUTCOMES_SINCE, since, FAILED, SUCCEEDED))
-    alert = rule.alert(int(counts.get(FAILED, 0)), int(counts.get(SUCCEEDED, 0)), now)
+    counts = ctx.repo.audit_action_counts(since, (FAILED, SUCCEEDED))
+    alert = rule.alert(counts.get(FAILED, 0), counts.get(SUCCEEDED, 0), now)
     if alert is not None:
         ctx.repo.add_alert(alert, unless_since=since)
     return None

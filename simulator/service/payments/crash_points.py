@@ -12,7 +12,7 @@ import os
 import signal
 
 from simulator.common.clock import Clock
-from simulator.service.adapters.repositories import Repository
+from simulator.service.domain.stores import StateStore
 from simulator.service.payments.context import log
 
 STATE_KEY = "crash_points"
@@ -21,7 +21,7 @@ POINTS = ("webhook_claimed", "payment_committed", "webhook_handled")
 
 
 class CrashPoints:
-    def __init__(self, repo: Repository, clock: Clock) -> None:
+    def __init__(self, repo: StateStore, clock: Clock) -> None:
         self.repo = repo
         self.clock = clock
 

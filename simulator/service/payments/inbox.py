@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from simulator.common.clock import Clock, system_time
 from simulator.common.processes import process_alive, this_process
-from simulator.service.adapters.repositories import InboxClaim, InboxEvent, Repository
+from simulator.service.domain.inbox import InboxClaim, InboxEvent
+from simulator.service.domain.stores import InboxStore
 from simulator.service.payments.context import log
 
 Outcome = Literal["processed", "duplicate", "in_progress"]
@@ -36,7 +37,7 @@ class EventFailed(Exception):
 
 
 class EventInbox:
-    def __init__(self, repo: Repository, clock: Clock, handle: EventHandler, *,
+    def __init__(self, repo: InboxStore, clock: Clock, handle: EventHandler, *,
                  lease_seconds: float = 60.0, crash_point: CrashPoint | None = None) -> None:
         self.repo = repo
         self.clock = clock

@@ -16,10 +16,10 @@ from simulator.service.adapters.errors import (
     ReceiptTampered,
     StripeRejected,
 )
-from simulator.service.adapters.repositories import Job, Repository
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SCHEDULER, SYSTEM
+from simulator.service.domain.jobs import Job
 from simulator.service.domain.notification import (
     reminder_mail,
     reminder_text,
@@ -28,6 +28,7 @@ from simulator.service.domain.notification import (
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import LIVE, PaymentSession, Status
 from simulator.service.domain.retry import buyer_message
+from simulator.service.domain.stores import IncidentStore
 from simulator.service.payments.alerting import check_failure_rate, deliver_alert
 from simulator.service.payments.checkout import checkout
 from simulator.service.payments.context import (
@@ -276,7 +277,7 @@ def load_receipt(ctx: PaymentContext, order: Order, sha256: str | None = None) -
         raise
 
 
-def record_tampered_receipt(repo: Repository, clock: Clock, tampered: ReceiptTampered,
+def record_tampered_receipt(repo: IncidentStore, clock: Clock, tampered: ReceiptTampered,
                             remote_addr: str = "") -> None:
     """A security event every time, and an alert for a human (one per receipt per
     quiet period)."""

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.service.adapters.repositories import Conflict
 from simulator.service.domain.audit import STRIPE
 from simulator.service.domain.notification import receipt_mail, receipt_text
 from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import LIVE, PaymentSession
 from simulator.service.domain.retry import buyer_message, reminder_schedule
+from simulator.service.domain.stores import Conflict
 from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.context import STRIPE_OPEN, PaymentContext, log
 from simulator.service.payments.fraud_screening import review_codes, screen_payment

@@ -10,11 +10,13 @@ from typing import Any
 
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator, default_ids
-from simulator.service.adapters.repositories import InboxEvent, Job, Repository
+from simulator.service.adapters.repositories import Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SYSTEM, user_actor
 from simulator.service.domain.fraud import CheckoutSignals, FraudCheck, FraudPolicy
+from simulator.service.domain.inbox import InboxEvent
+from simulator.service.domain.jobs import Job
 from simulator.service.domain.retry import RetryPolicy
 from simulator.service.domain.three_d_secure import ThreeDSecurePolicy
 from simulator.service.domain.transaction import Transaction

@@ -6,9 +6,9 @@ with backoff; a number the provider refuses for good is marked failed and alerte
 
 from __future__ import annotations
 
-from simulator.service.adapters.repositories import Job
 from simulator.service.adapters.sms import OutboxSmsProvider, SmsNotSent
 from simulator.service.adapters.sms_records import TextMessageRecords
+from simulator.service.domain.jobs import Job
 from simulator.service.domain.notification import TextMessage
 from simulator.service.payments.context import PaymentContext
 from simulator.service.payments.ports import SmsSender

@@ -24,7 +24,7 @@ from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import AuditEntry
 from simulator.service.domain.money import format_money
 from simulator.service.domain.order import Order
-from simulator.service.domain.payment_session import PaymentSession
+from simulator.service.domain.payment_session import LIVE, PaymentSession
 from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.inbox import EventFailed
 from simulator.service.web import security_log
@@ -138,15 +138,13 @@ def timeline(win_id: str) -> str:
 def index() -> str:
     repo = service_runtime().repo
     stats = [
-        ("payments", "Payments in progress", repo.count(
-            "payment_sessions", "WHERE status IN ('open', 'processing')")),
-        ("orders", "Paid orders", repo.count("orders", "WHERE status = 'paid'")),
-        ("transactions", "Transactions", repo.count("transactions")),
-        ("reviews", "Waiting for review", repo.count(
-            "transactions", "WHERE review_status = 'pending'")),
-        ("webhooks", "Failed webhooks", repo.count("webhook_inbox", "WHERE status = 'failed'")),
-        ("alerts", "Alerts", repo.count("alerts")),
-        ("security", "Security events", repo.count("security_events")),
+        ("payments", "Payments in progress", repo.count_payment_sessions(LIVE)),
+        ("orders", "Paid orders", repo.count_orders("paid")),
+        ("transactions", "Transactions", repo.count_transactions()),
+        ("reviews", "Waiting for review", repo.count_transactions(review_status="pending")),
+        ("webhooks", "Failed webhooks", repo.count_webhook_events("failed")),
+        ("alerts", "Alerts", repo.count_alerts()),
+        ("security", "Security events", repo.count_security_event_rows()),
     ]
     cards = [{"key": key, "label": label, "value": value, "url": url_for(f"admin.{key}")}
              for key, label, value in stats]

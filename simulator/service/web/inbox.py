@@ -6,15 +6,15 @@ endpoint), and in a burst one alert. (Accepted deliveries go to the inbox of
 from __future__ import annotations
 
 from simulator.common.clock import Clock
-from simulator.service.adapters.repositories import Repository
 from simulator.service.domain.alerts import SignatureFailureBurst
+from simulator.service.domain.stores import IncidentStore
 
 SIGNATURE_KINDS = "webhook_signature"
 BUCKET_SECONDS = 300
 
 
 class Inbox:
-    def __init__(self, repo: Repository, clock: Clock,
+    def __init__(self, repo: IncidentStore, clock: Clock,
                  burst: SignatureFailureBurst | None = None) -> None:
         self.repo = repo
         self.clock = clock

@@ -19,8 +19,8 @@ from typing import Any, NoReturn
 
 from flask import Blueprint, Response, jsonify, request
 
-from simulator.service.adapters.repositories import Conflict
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.stores import Conflict
 from simulator.service.domain.window import PaymentWindow
 from simulator.service.web import security_log
 from simulator.service.web.errors import (

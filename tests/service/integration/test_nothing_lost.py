@@ -31,9 +31,10 @@ from nothing_lost_support import (
 
 from harness.servers import free_port
 from simulator.common.clock import Clock
-from simulator.service.adapters.repositories import InboxEvent, Repository
+from simulator.service.adapters.repositories import Repository
 from simulator.service.adapters.webhook_endpoint import STATE_KEY as ENDPOINT_KEY
 from simulator.service.config import ServiceConfig
+from simulator.service.domain.inbox import InboxEvent
 from simulator.service.payments.crash_points import POINTS
 from simulator.service.payments.crash_points import STATE_KEY as CRASH_KEY
 from simulator.service.scheduler import ISSUE_RECEIPT, Scheduler

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from integration_support import ALICE, Marketplace
 
-from simulator.service.adapters.repositories import Store
+from simulator.service.adapters.storage.store import Store
 
 
 class DiskFullAtAudit(sqlite3.Connection):

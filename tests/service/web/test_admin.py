@@ -11,9 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_support import ADMIN, ALICE, LOT_17, NOW, FakePaymentService, csrf, payment_session
 
-from simulator.service.adapters.repositories import InboxClaim, Repository
+from simulator.service.adapters.repositories import Repository
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.audit import AuditEntry
+from simulator.service.domain.inbox import InboxClaim
 from simulator.service.domain.notification import Mail
 from simulator.service.domain.order import Order
 from simulator.service.domain.transaction import Transaction
@@ -80,13 +81,20 @@ def test_each_section_lists_its_records(admin: FlaskClient, records: Repository,
         assert text in answer.text
 
 
+def stats(page: str) -> dict[str, int]:
+    found = re.findall(r'data-testid="stat-([a-z]+)".*?data-testid="stat-value">(\d+)<', page,
+                       re.S)
+    return {key: int(value) for key, value in found}
+
+
 def test_the_overview_counts_what_needs_attention(admin: FlaskClient,
                                                   records: Repository) -> None:
-    page = admin.get("/payments/admin/").text
-    stat = re.search(r'data-testid="stat-webhooks".*?data-testid="stat-value">(\d+)<', page, re.S)
-    review = re.search(r'data-testid="stat-reviews".*?data-testid="stat-value">(\d+)<', page, re.S)
-    assert stat and stat.group(1) == "1"
-    assert review and review.group(1) == "1"
+    records.add_payment_session(payment_session(attempt=2, status="open"))
+    records.add_security_event("csrf_failed", "POST /payments/admin/reviews", "10.0.0.9", NOW)
+
+    assert stats(admin.get("/payments/admin/").text) == {
+        "payments": 1, "orders": 1, "transactions": 1, "reviews": 1, "webhooks": 1,
+        "alerts": 1, "security": 3}  # the fixture's, this one, and the admin's sign-in
 
 
 def test_the_inbox_can_show_only_failures(admin: FlaskClient, records: Repository) -> None:

@@ -12,9 +12,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from simulator.common.clock import Clock
-from simulator.service.adapters.repositories import InboxEvent, Repository
+from simulator.service.adapters.repositories import Repository
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.credentials import hash_password
+from simulator.service.domain.inbox import InboxEvent
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.user import User
 from simulator.service.payments import CheckoutStarted, PaymentStatusView
