@@ -25,6 +25,17 @@ from simulator.sandbox import codec
 INDEX_COLUMNS = ("customer", "payment_intent", "charge", "subtype")
 BUSY_TIMEOUT_MS = 30_000
 AUTOCHECKPOINT_PAGES = 20_000
+# Bumped in a forked child, so that it opens connections of its own. Cheaper than asking
+# for the process id (a system call) each time a connection is wanted.
+_fork_generation = 0
+
+
+def _forked() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 @dataclass(frozen=True)
@@ -172,13 +183,23 @@ class Store:
     # -- connections and transactions ---------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.generation != _fork_generation:
             conn = connect(self.path, self.fsync)
-            self._local.conn = conn
-            self._local.pid = pid
+            local.conn = conn
+            local.generation = _fork_generation
+            self._end_meta()
         return conn
+
+    def _begin_meta(self) -> None:
+        """Meta values may be kept from here until the transaction ends (``get_meta``)."""
+        self._local.meta_kept = True
+        self._local.meta = None
+
+    def _end_meta(self) -> None:
+        self._local.meta_kept = False
+        self._local.meta = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -189,11 +210,14 @@ class Store:
             return
         with self._writer:
             conn.execute("BEGIN IMMEDIATE")
+            self._begin_meta()
             try:
                 yield conn
             except BaseException:
+                self._end_meta()
                 conn.execute("ROLLBACK")
                 raise
+            self._end_meta()
             conn.execute("COMMIT")
 
     @contextlib.contextmanager
@@ -204,9 +228,11 @@ class Store:
             yield conn
             return
         conn.execute("BEGIN")
+        self._begin_meta()
         try:
             yield conn
         finally:
+            self._end_meta()
             conn.execute("COMMIT")
 
     def checkpoint(self) -> None:
@@ -324,8 +350,17 @@ class Store:
 
     # -- meta (the clock offset and other shared settings) ------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        """Inside a transaction the whole (small) table is read once and kept until the
+        transaction ends: a request reads the clock offset and the account's version
+        several times, and nobody else can change them meanwhile."""
+        conn = self.conn
+        if not self._local.meta_kept:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return row[0] if row else default
+        meta: dict[str, str] | None = self._local.meta
+        if meta is None:
+            meta = self._local.meta = dict(conn.execute("SELECT key, value FROM meta"))
+        return meta.get(key, default)
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(
@@ -333,10 +368,13 @@ class Store:
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+        if self._local.meta is not None:
+            self._local.meta[key] = value
 
     # -- whole-database operations ------------------------------------------------------
     def reset(self, keep: Sequence[str] = ()) -> None:
         with self.transaction() as conn:
+            self._local.meta = None
             for table in ("objects", "idempotency_keys", "jobs"):
                 conn.execute(f"DELETE FROM {table}")
             placeholders = ",".join("?" for _ in keep)
@@ -361,6 +399,7 @@ class Store:
             origin.backup(self.conn)
         finally:
             origin.close()
+            self._local.meta = None
 
 
 _CREATED_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
