@@ -9,7 +9,6 @@ WAL mode lets readers carry on meanwhile.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
@@ -20,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from simulator.common.writer_lock import WriterLock
 from simulator.sandbox import codec
 
 INDEX_COLUMNS = ("customer", "payment_intent", "charge", "subtype")
@@ -130,42 +130,6 @@ def connect(path: str, fsync: bool = False) -> sqlite3.Connection:
     # ticker, so no request pays for one; this bound only matters when nothing ticks.
     conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     return conn
-
-
-class WriterLock:
-    """Writers queue here instead of in SQLite's busy handler.
-
-    SQLite makes a writer that finds the database locked sleep and poll (up to 100 ms a
-    step), which turns contention into long tail latencies. A thread lock plus an
-    ``flock`` on a side file hands the write lock over as soon as it is released, across
-    threads and across worker processes alike.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._pid = -1
-
-    def _file(self) -> int:
-        if self._fd is None or self._pid != os.getpid():
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._fd
-
-    def __enter__(self) -> None:
-        self._thread_lock.acquire()
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX)
-        except BaseException:
-            self._thread_lock.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
 
 
 class Store:

@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlite_utils
 
+from simulator.common.writer_lock import WriterLock
 from simulator.service.adapters.encryption import DataCipher
 from simulator.service.domain.alerts import Alert
 from simulator.service.domain.auction import AuctionWin
@@ -290,6 +291,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer = WriterLock(None if self.path == ":memory:" else f"{self.path}.lock")
         with self.transaction() as conn:
             create_schema(conn)
 
@@ -316,18 +318,25 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of work; nested uses join the outer transaction."""
+        """One atomic unit of work; nested uses join the outer transaction. Writers
+        queue in a ``WriterLock`` first (given up after the busy timeout, as SQLite
+        would), so the write lock passes to the next one as soon as it is free."""
         conn = self.connection()
         if conn.in_transaction:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        if not self._writer.acquire(self.busy_timeout):
+            raise sqlite3.OperationalError("database is locked")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            self._writer.release()
 
     def close(self) -> None:
         with self._lock:
