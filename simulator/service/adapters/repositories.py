@@ -610,7 +610,9 @@ class Repository(Store):
         transaction (``BEGIN IMMEDIATE`` holds the database's write lock), so writers in
         several processes queue up and never fork the chain. It follows the recorded head,
         not the last row: an entry deleted from the end still breaks the chain."""
-        values = asdict(entry)
+        # Field by field, not ``asdict``: that would deep-copy both snapshots only for
+        # them to be replaced by their JSON on the next lines.
+        values = {field.name: getattr(entry, field.name) for field in fields(entry)}
         values["before"] = _json(mask_in(entry.before))
         values["after"] = _json(mask_in(entry.after))
         stored = replace(entry, before=json.loads(values["before"] or "null"),
