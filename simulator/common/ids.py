@@ -22,6 +22,9 @@ _BYTE_TO_ALNUM = bytes(ord(ALPHABET[i % len(ALPHABET)]) for i in range(256))
 class IdGenerator:
     def __init__(self, seed: int | None = None) -> None:
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
+        # The time head of the last sortable id: a request makes several ids within the
+        # same millisecond, and the head is the same for all of them.
+        self._head: tuple[int, str] = (-1, "")
 
     def token(self, length: int) -> str:
         if self._rng is not None:
@@ -40,10 +43,10 @@ class IdGenerator:
         if self._rng is not None or length <= _TIME_CHARS + 4:
             return self.token(length)
         millis = int(time.time() * 1000)
-        head = ""
-        for _ in range(_TIME_CHARS):
-            millis, digit = divmod(millis, 62)
-            head = ALPHABET_SORTED[digit] + head
+        last_millis, head = self._head
+        if millis != last_millis:
+            head = _time_head(millis)
+            self._head = (millis, head)
         return head + self.token(length - _TIME_CHARS)
 
     def new(self, prefix: str, length: int = 24) -> str:
@@ -58,6 +61,14 @@ class IdGenerator:
         if self._rng is not None:
             return f"{self._rng.getrandbits(nbytes * 8):0{nbytes * 2}x}"
         return secrets.token_hex(nbytes)
+
+
+def _time_head(millis: int) -> str:
+    head = ""
+    for _ in range(_TIME_CHARS):
+        millis, digit = divmod(millis, 62)
+        head = ALPHABET_SORTED[digit] + head
+    return head
 
 
 default_ids = IdGenerator()

@@ -9,7 +9,6 @@ WAL mode lets readers carry on meanwhile.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
@@ -20,11 +19,23 @@ from typing import Any
 
 import sqlite_utils
 
+from simulator.common.writer_lock import WriterLock
 from simulator.sandbox import codec
 
 INDEX_COLUMNS = ("customer", "payment_intent", "charge", "subtype")
 BUSY_TIMEOUT_MS = 30_000
 AUTOCHECKPOINT_PAGES = 20_000
+# Bumped in a forked child, so that it opens connections of its own. Cheaper than asking
+# for the process id (a system call) each time a connection is wanted.
+_fork_generation = 0
+
+
+def _forked() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 @dataclass(frozen=True)
@@ -121,42 +132,6 @@ def connect(path: str, fsync: bool = False) -> sqlite3.Connection:
     return conn
 
 
-class WriterLock:
-    """Writers queue here instead of in SQLite's busy handler.
-
-    SQLite makes a writer that finds the database locked sleep and poll (up to 100 ms a
-    step), which turns contention into long tail latencies. A thread lock plus an
-    ``flock`` on a side file hands the write lock over as soon as it is released, across
-    threads and across worker processes alike.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._pid = -1
-
-    def _file(self) -> int:
-        if self._fd is None or self._pid != os.getpid():
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._fd
-
-    def __enter__(self) -> None:
-        self._thread_lock.acquire()
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX)
-        except BaseException:
-            self._thread_lock.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
-
-
 class Store:
     """One SQLite file, one connection per thread (and per process after a fork)."""
 
@@ -172,13 +147,23 @@ class Store:
     # -- connections and transactions ---------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.generation != _fork_generation:
             conn = connect(self.path, self.fsync)
-            self._local.conn = conn
-            self._local.pid = pid
+            local.conn = conn
+            local.generation = _fork_generation
+            self._end_meta()
         return conn
+
+    def _begin_meta(self) -> None:
+        """Meta values may be kept from here until the transaction ends (``get_meta``)."""
+        self._local.meta_kept = True
+        self._local.meta = None
+
+    def _end_meta(self) -> None:
+        self._local.meta_kept = False
+        self._local.meta = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -189,11 +174,14 @@ class Store:
             return
         with self._writer:
             conn.execute("BEGIN IMMEDIATE")
+            self._begin_meta()
             try:
                 yield conn
             except BaseException:
+                self._end_meta()
                 conn.execute("ROLLBACK")
                 raise
+            self._end_meta()
             conn.execute("COMMIT")
 
     @contextlib.contextmanager
@@ -204,9 +192,11 @@ class Store:
             yield conn
             return
         conn.execute("BEGIN")
+        self._begin_meta()
         try:
             yield conn
         finally:
+            self._end_meta()
             conn.execute("COMMIT")
 
     def checkpoint(self) -> None:
@@ -324,8 +314,17 @@ class Store:
 
     # -- meta (the clock offset and other shared settings) ------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        """Inside a transaction the whole (small) table is read once and kept until the
+        transaction ends: a request reads the clock offset and the account's version
+        several times, and nobody else can change them meanwhile."""
+        conn = self.conn
+        if not self._local.meta_kept:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return row[0] if row else default
+        meta: dict[str, str] | None = self._local.meta
+        if meta is None:
+            meta = self._local.meta = dict(conn.execute("SELECT key, value FROM meta"))
+        return meta.get(key, default)
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(
@@ -333,10 +332,13 @@ class Store:
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+        if self._local.meta is not None:
+            self._local.meta[key] = value
 
     # -- whole-database operations ------------------------------------------------------
     def reset(self, keep: Sequence[str] = ()) -> None:
         with self.transaction() as conn:
+            self._local.meta = None
             for table in ("objects", "idempotency_keys", "jobs"):
                 conn.execute(f"DELETE FROM {table}")
             placeholders = ",".join("?" for _ in keep)
@@ -361,6 +363,7 @@ class Store:
             origin.backup(self.conn)
         finally:
             origin.close()
+            self._local.meta = None
 
 
 _CREATED_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}

@@ -9,6 +9,7 @@ matches its date, and renders the few fields whose names or values changed betwe
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 
 from simulator.sandbox.errors import InvalidRequestError
@@ -59,6 +60,7 @@ def validate(version: str) -> str:
     return version.strip()
 
 
+@functools.lru_cache(maxsize=256)
 def at_least(version: str, release: str) -> bool:
     """Whether ``version`` is in ``release`` or a later one."""
     order = [name for _, name in RELEASES]

@@ -88,6 +88,31 @@ def test_a_failed_transaction_leaves_nothing(repo: Repository) -> None:
     assert repo.sessions_for_win("win_1") == [] and repo.order_for_win("win_1") is None
 
 
+def test_a_writer_waits_for_another_process_writer_then_gives_up_as_sqlite_would(
+        repo: Repository) -> None:
+    other = Repository(repo.path)  # another worker process: its own queue and lock file
+    other_done = threading.Event()
+    repo.busy_timeout = 0.2
+    with other.transaction():
+        other.add_order(Order("ord_1", "win_1", "usr_1", "paid", NOW, NOW))
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"), \
+                repo.transaction():
+            pass  # never reached: the other writer holds the lock past the timeout
+
+        def write_when_free() -> None:
+            with repo.transaction():
+                repo.add_payment_session(session())
+            other_done.set()
+
+        waiting = threading.Thread(target=write_when_free)
+        waiting.start()
+        assert not other_done.wait(0.05)  # queued behind the other writer
+    waiting.join(5)
+    assert other_done.is_set()
+    assert repo.order_for_win("win_1") is not None and len(repo.sessions_for_win("win_1")) == 1
+    other.close()
+
+
 def test_no_table_has_room_for_a_card_number_or_cvc() -> None:
     columns = {column for spec, _ in TABLES.values() for column in spec}
     assert not {c for c in columns if "number" in c or "cvc" in c or c in ("pan", "card")}

@@ -74,13 +74,31 @@ def request_pairs() -> list[tuple[str, str]]:
     return pairs
 
 
+_HOST_URLS: dict[tuple[Any, ...], str] = {}
+_HOST_URLS_KEPT = 256
+
+
+def host_url() -> str:
+    """``request.host_url``, remembered per scheme, host and script root: Werkzeug
+    rebuilds and decodes it on every call, which costs a few percent of a request."""
+    environ = request.environ
+    key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
+           environ.get("SERVER_NAME"), environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
+    url = _HOST_URLS.get(key)
+    if url is None:
+        if len(_HOST_URLS) >= _HOST_URLS_KEPT:  # Host headers are the client's to choose
+            _HOST_URLS.clear()
+        url = _HOST_URLS[key] = request.host_url
+    return url
+
+
 def make_ctx(rt: Runtime) -> Ctx:
     return Ctx(
         store=rt.store,
         now=rt.clock.timestamp(),
         ids=rt.ids,
         api_version=g.api_version,
-        base_url=rt.public_url(request.host_url),
+        base_url=rt.public_url(host_url()),
         request_id=g.request_id,
         idempotency_key=g.get("idempotency_key"),
         sink=rt.event_sink,
@@ -99,12 +117,12 @@ def stripe_endpoint(operation: Operation) -> Callable[..., Response]:
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         if key is None:
             status, body = _run(rt, operation, params, expand, url_args, key=None)
-            return json_response(body, status)
+            return encoded_json_response(body, status)
         idempotency.check_key(key)
         g.idempotency_key = key
         endpoint = request.path
         print_ = idempotency.fingerprint(request.method, endpoint, pairs)
-        if rt.faults.armed():
+        if g.get("faults_armed", True) and rt.faults.armed():
             stored, status, body = _run_claimed_apart(rt, operation, params, expand, url_args,
                                                       key, print_)
         else:
@@ -121,7 +139,7 @@ def stripe_endpoint(operation: Operation) -> Callable[..., Response]:
             response.headers["Idempotent-Replayed"] = "true"
             response.headers["Original-Request"] = stored.request_id
             return response
-        response = json_response(body, status)
+        response = encoded_json_response(body, status)
         response.headers["Original-Request"] = g.request_id
         return response
 
@@ -136,12 +154,12 @@ def _run_claimed_apart(
     url_args: dict[str, Any],
     key: str,
     print_: str,
-) -> tuple[idempotency.StoredResponse | None, int, dict[str, Any]]:
+) -> tuple[idempotency.StoredResponse | None, int, bytes]:
     """The key claimed in its own transaction, visible as in flight (409) while a fault
     holds the request between the claim and the operation."""
     stored = idempotency.claim(rt.store, key, request.path, print_, rt.clock.now(), g.request_id)
     if stored is not None:
-        return stored, 0, {}
+        return stored, 0, b""
     rt.faults.after_claim(request.method, request.path)
     try:
         status, body = _run(rt, operation, params, expand, url_args, key=key)
@@ -158,7 +176,9 @@ def _run(
     expand: list[list[str]],
     url_args: dict[str, Any],
     key: str | None,
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[int, bytes]:
+    """The answer's status and its JSON, encoded once for the response and the stored
+    idempotent result alike."""
     writes = request.method != "GET"
     with rt.store.transaction() if writes else rt.store.read():
         ctx = make_ctx(rt)
@@ -171,11 +191,12 @@ def _run(
                 error.status,
                 error.to_dict(rt.request_log_url(request.host_url, g.request_id)),
             )
+        encoded = codec.dumps(body)
         if key is not None:
-            idempotency.complete(rt.store, key, status, body)
+            idempotency.complete(rt.store, key, status, encoded)
     if status == 402:
         rt.log_request_error(g.request_id, request.method, request.path, status, body)
-    return status, body
+    return status, encoded
 
 
 def render_result(ctx: Ctx, result: Any, expand: list[list[str]]) -> dict[str, Any]:
@@ -220,9 +241,11 @@ def _search_result(ctx: Ctx, result: SearchResult, expand: list[list[str]]) -> d
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(
-        codec.dumps(body), status=status, mimetype="application/json"
-    )
+    return encoded_json_response(codec.dumps(body), status)
+
+
+def encoded_json_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="application/json")
 
 
 def error_response(error: StripeError) -> Response:

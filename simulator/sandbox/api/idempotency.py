@@ -107,12 +107,13 @@ def _existing(key: str, endpoint: str, print_: str, row: tuple[Any, ...]) -> Sto
     return StoredResponse(code, codec.loads(body), request_id)
 
 
-def complete(store: Store, key: str, status: int, body: dict[str, Any]) -> None:
-    """Record the response; call inside the operation's own transaction."""
+def complete(store: Store, key: str, status: int, body: bytes) -> None:
+    """Record the response (its JSON, as answered); call inside the operation's own
+    transaction."""
     store.conn.execute(
         "UPDATE idempotency_keys SET status='done', response_status=?, response_body=?"
         " WHERE key = ?",
-        (status, codec.dumps_text(body), key),
+        (status, body.decode(), key),
     )
 
 

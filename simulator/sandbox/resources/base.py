@@ -51,11 +51,22 @@ class StripeObject:
         return load_any(ctx, data["id"])
 
     def state(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _field_names(type(self))}
 
     @classmethod
     def from_state(cls: type[T], data: dict[str, Any]) -> T:
         return cls(**data)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[StripeObject]) -> tuple[str, ...]:
+    """Asked once per class: ``dataclasses.fields`` costs more than the copy itself."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 T = TypeVar("T", bound=StripeObject)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote_plus
 
 import stripe
 
@@ -173,15 +174,12 @@ class StripeGateway:
         }
         if customer_email:
             params["customer_email"] = customer_email
-        session = self._call("create checkout session", lambda: self.client.v1.checkout.sessions
-                             .create(params=params,  # type: ignore[arg-type]
-                                     options={"idempotency_key": idempotency_key}))
-        return _session_info(session.to_dict())
+        return _session_info(self._request("create checkout session", "post",
+                                           "/v1/checkout/sessions", params, idempotency_key))
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
-        session = self._call("retrieve checkout session",
-                             lambda: self.client.v1.checkout.sessions.retrieve(session_id))
-        return _session_info(session.to_dict())
+        return _session_info(self._request("retrieve checkout session", "get",
+                                           f"/v1/checkout/sessions/{quote_plus(session_id)}"))
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
         """Expire an open session; a session that is already complete or expired is
@@ -189,23 +187,22 @@ class StripeGateway:
         https://docs.stripe.com/api/checkout/sessions/expire). The idempotency key is
         derived from the session, so a retry after a lost answer replays the first."""
         try:
-            session = self._call("expire checkout session", lambda: self.client.v1.checkout
-                                 .sessions.expire(session_id, options={
-                                     "idempotency_key": f"expire-{session_id}"}))
+            session = self._request("expire checkout session", "post",
+                                    f"/v1/checkout/sessions/{quote_plus(session_id)}/expire",
+                                    idempotency_key=f"expire-{session_id}")
         except StripeRejected:
             current = self.retrieve_checkout_session(session_id)
             if current.status == "open":
                 raise
             return current
-        return _session_info(session.to_dict())
+        return _session_info(session)
 
     # -- payments -----------------------------------------------------------------------
     def refund_payment(self, payment_intent_id: str, *, idempotency_key: str) -> RefundInfo:
         """Refund a payment in full (https://docs.stripe.com/api/refunds/create). The same
         key on a second request replays the first refund instead of making another."""
-        refund = self._call("create refund", lambda: self.client.v1.refunds.create(
-            params={"payment_intent": payment_intent_id},
-            options={"idempotency_key": idempotency_key})).to_dict()
+        refund = self._request("create refund", "post", "/v1/refunds",
+                               {"payment_intent": payment_intent_id}, idempotency_key)
         return RefundInfo(str(refund["id"]), str(refund.get("status") or ""),
                           int(refund.get("amount") or 0))
 
@@ -213,10 +210,9 @@ class StripeGateway:
         """The PaymentIntent with its latest charge and that charge's balance
         transaction expanded (https://docs.stripe.com/expand): card brand, last 4 and
         country, the 3-D Secure result, Radar's risk, Stripe's fee and the net."""
-        intent = self._call("retrieve payment intent", lambda: self.client.v1.payment_intents
-                            .retrieve(payment_intent_id,
-                                      params={"expand": ["latest_charge.balance_transaction"]}))
-        return _payment_details(intent.to_dict())
+        path = f"/v1/payment_intents/{quote_plus(payment_intent_id)}"
+        return _payment_details(self._request("retrieve payment intent", "get", path, {
+            "expand": ["latest_charge.balance_transaction"]}))
 
     # -- webhooks -----------------------------------------------------------------------
     def construct_event(self, payload: bytes, sig_header: str | None, secret: str,
@@ -241,6 +237,20 @@ class StripeGateway:
         return event
 
     # -- retries and the breaker --------------------------------------------------------
+    def _request(self, operation: str, method: str, path: str,
+                 params: Mapping[str, Any] | None = None,
+                 idempotency_key: str | None = None) -> dict[str, Any]:
+        """One SDK request (``raw_request``: the same wire request, headers and errors
+        as the typed services), through ``_call``; the answer as the JSON dict Stripe
+        sent. The typed services would build a tree of ``StripeObject`` from it that
+        the service turns straight back into a dict: most of the CPU a Stripe call
+        costs the service."""
+        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        response = self._call(operation, lambda: self.client.raw_request(
+            method, path, **(params or {}), **options))
+        data: dict[str, Any] = response.data
+        return data
+
     def _call(self, operation: str, request: Callable[[], T]) -> T:
         """Up to ``stripe_max_attempts`` attempts, each one let through by the breaker.
         A 4xx other than 409/429 is raised at once as ``StripeRejected`` and counts as

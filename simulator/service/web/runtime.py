@@ -31,12 +31,26 @@ class ClockOffsetFile:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        # (inode, size, mtime) of the file last read, and its offset. The clock is read
+        # several times a request; a ``stat`` costs far less than opening and parsing
+        # the file, and ``set`` always replaces it with a new inode.
+        self._seen: tuple[tuple[int, int, int], float] | None = None
 
     def read(self) -> float:
         try:
-            return float(json.loads(self.path.read_text())["offset_seconds"])
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return 0.0
+        version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        seen = self._seen
+        if seen is not None and seen[0] == version:
+            return seen[1]
+        try:
+            offset = float(json.loads(self.path.read_text())["offset_seconds"])
         except (FileNotFoundError, ValueError, KeyError):
             return 0.0
+        self._seen = (version, offset)
+        return offset
 
     def advance(self, seconds: float) -> float:
         return self.set(self.read() + seconds)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 
 from simulator.service.adapters.storage.schema import AUDIT_HEAD
 from simulator.service.adapters.storage.state import StateRecords
@@ -31,7 +31,9 @@ class AuditRecords(StateRecords):
         transaction (``BEGIN IMMEDIATE`` holds the database's write lock), so writers in
         several processes queue up and never fork the chain. It follows the recorded head,
         not the last row: an entry deleted from the end still breaks the chain."""
-        values = asdict(entry)
+        # Field by field, not ``asdict``: that would deep-copy both snapshots only for
+        # them to be replaced by their JSON on the next lines.
+        values = {field.name: getattr(entry, field.name) for field in fields(entry)}
         values["before"] = json_text(mask_in(entry.before))
         values["after"] = json_text(mask_in(entry.after))
         stored = replace(entry, before=json.loads(values["before"] or "null"),

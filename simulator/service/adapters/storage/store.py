@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from simulator.common.writer_lock import WriterLock
 from simulator.service.adapters.encryption import DataCipher
 from simulator.service.adapters.storage.schema import AUDIT_HEAD, TABLES, create_schema
 from simulator.service.domain.stores import Conflict
@@ -41,6 +42,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer = WriterLock(None if self.path == ":memory:" else f"{self.path}.lock")
         with self.transaction() as conn:
             create_schema(conn)
 
@@ -67,18 +69,25 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of work; nested uses join the outer transaction."""
+        """One atomic unit of work; nested uses join the outer transaction. Writers
+        queue in a ``WriterLock`` first (given up after the busy timeout, as SQLite
+        would), so the write lock passes to the next one as soon as it is free."""
         conn = self.connection()
         if conn.in_transaction:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        if not self._writer.acquire(self.busy_timeout):
+            raise sqlite3.OperationalError("database is locked")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            self._writer.release()
 
     def close(self) -> None:
         with self._lock:
