@@ -60,3 +60,15 @@ def test_the_service_web_layer_holds_no_sql() -> None:
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if SQL.search(line)]
     assert offenders == []
+
+
+def test_each_database_has_its_tables_created_in_one_place() -> None:
+    """The sandbox's tables are in ``sandbox/schema.py`` and the service's in
+    ``service/adapters/storage/schema.py``; nothing else creates one."""
+    schemas = {ROOT / "simulator" / "sandbox" / "schema.py",
+               ROOT / "simulator" / "service" / "adapters" / "storage" / "schema.py"}
+    creating = re.compile(r"CREATE TABLE|\.create\(\s*\{", re.IGNORECASE)
+    elsewhere = sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / "simulator").rglob("*.py")
+        if path not in schemas and creating.search(path.read_text(encoding="utf-8")))
+    assert elsewhere == []

@@ -26,6 +26,7 @@ SANDBOX_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "simulator.sandbox.context",
         "simulator.sandbox.errors", "simulator.sandbox.faults", "simulator.sandbox.jobs",
         "simulator.sandbox.metrics", "simulator.sandbox.params", "simulator.sandbox.runtime",
+        "simulator.sandbox.schema",
         "simulator.sandbox.sdk_reference", "simulator.sandbox.search_query",
         "simulator.sandbox.store", "simulator.sandbox.timeline",
         "simulator.sandbox.versions", "simulator.sandbox.webhooks.schedule",

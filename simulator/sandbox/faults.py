@@ -40,12 +40,6 @@ class ConnectionDrop(Exception):
 class Faults:
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY, method TEXT,"
-                " path TEXT, action TEXT, remaining INTEGER, status INTEGER,"
-                " retry_after INTEGER, delay_ms INTEGER)"
-            )
 
     def add(self, method: str, path: str, action: str, count: int = 1, status: int = 500,
             retry_after: int = 1, delay_ms: int = 0) -> Fault:

@@ -37,10 +37,6 @@ PREFIX = "sandbox"
 EXTENSION = "sandbox_metrics"
 FLUSH_EVERY_SECONDS = 1.0
 UNMATCHED = "unmatched"  # a URL no route serves (Stripe's "Unrecognized request URL")
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS request_counts (route TEXT NOT NULL, method TEXT NOT NULL,"
-    " status INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (route, method, status))"
-)
 # Webhook attempt durations (seconds): the histogram's bucket bounds.
 DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OBJECTS_BY_STATUS = (
@@ -74,7 +70,6 @@ class RequestCounts:
             return
         try:
             with self.store.transaction() as conn:
-                conn.execute(SCHEMA)  # a restored snapshot may predate the table
                 conn.executemany(
                     "INSERT INTO request_counts (route, method, status, count)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT (route, method, status) DO UPDATE SET"
@@ -159,8 +154,6 @@ def _attempt_durations(row: tuple[float, ...]) -> Metric:
 
 # -- the route and the request counting ---------------------------------------------------------
 def install(app: Flask, rt: Runtime) -> None:
-    with rt.store.transaction() as conn:
-        conn.execute(SCHEMA)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SandboxMetrics(rt.store))
     app.extensions[EXTENSION] = (RequestCounts(rt.store), registry)
@@ -170,8 +163,6 @@ def install(app: Flask, rt: Runtime) -> None:
 @bp.get("/metrics")
 def metrics() -> Response:
     counts, registry = current_app.extensions[EXTENSION]
-    with counts.store.transaction() as conn:
-        conn.execute(SCHEMA)
     counts.flush()
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 

@@ -54,11 +54,6 @@ class Runtime:
         self.faults = Faults(self.store)
         # Set at start-up by the wiring (``create_app``): where this runtime's events go.
         self.event_sink: EventSink | None = None
-        with self.store.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS request_log (id TEXT PRIMARY KEY, created REAL,"
-                " method TEXT, path TEXT, status INTEGER, body TEXT)"
-            )
 
     def _clock_offset(self) -> float:
         return float(self.store.get_meta(CLOCK_OFFSET_KEY, "0") or 0)

@@ -21,10 +21,7 @@ NOW = 1_795_000_000
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "outbox.sqlite3")
-    with store.transaction() as conn:
-        outbox.create_tables(conn)
-    return store
+    return Store(tmp_path / "outbox.sqlite3")  # the outbox's tables come with every store
 
 
 def _ctx(store: Store) -> Ctx:

@@ -27,7 +27,6 @@ from simulator.sandbox.webhooks import outbox
 from simulator.sandbox.webhooks.dispatcher import Dispatcher
 
 _DISPATCHERS: weakref.WeakKeyDictionary[Store, Dispatcher] = weakref.WeakKeyDictionary()
-_READY: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
 def install(rt: Runtime) -> Dispatcher:
@@ -35,7 +34,6 @@ def install(rt: Runtime) -> Dispatcher:
     existing = _DISPATCHERS.get(rt.store)
     if existing is not None:
         return existing
-    _ensure_tables(rt.store)
     dispatcher = Dispatcher(rt)
     _DISPATCHERS[rt.store] = dispatcher
     if rt.config.run_ticker:
@@ -52,7 +50,6 @@ def queue_deliveries(ctx: Ctx, event: Event, endpoints: Sequence[WebhookEndpoint
     dispatcher (its claim waits for the commit on the store's writer lock)."""
     if not endpoints:
         return
-    _ensure_tables(ctx.store)
     outbox.queue_event_deliveries(ctx, event, endpoints)
     dispatcher = _DISPATCHERS.get(ctx.store)
     if dispatcher is not None:
@@ -62,14 +59,6 @@ def queue_deliveries(ctx: Ctx, event: Event, endpoints: Sequence[WebhookEndpoint
 def reset(rt: Runtime) -> None:
     """Forget deliveries and endpoint settings (for ``POST /_sandbox/reset``)."""
     outbox.clear(rt.store)
-
-
-def _ensure_tables(store: Store) -> None:
-    if store in _READY:
-        return
-    with store.transaction() as conn:
-        outbox.create_tables(conn)
-    _READY.add(store)
 
 
 __all__ = ["Dispatcher", "dispatcher_for", "install", "queue_deliveries", "reset"]

@@ -30,42 +30,6 @@ Kind = Literal["event", "duplicate", "resend"]
 RESPONSE_EXCERPT_CHARS = 500
 _SETTINGS_CACHE_KEY = "webhook_endpoint_settings"
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        event_id TEXT NOT NULL,
-        endpoint_id TEXT NOT NULL,
-        kind TEXT NOT NULL DEFAULT 'event',
-        status TEXT NOT NULL DEFAULT 'pending',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
-        lease_until REAL NOT NULL DEFAULT 0,
-        lease_token TEXT,
-        held INTEGER NOT NULL DEFAULT 0,
-        created REAL NOT NULL,
-        delivered_at REAL,
-        api_version TEXT,
-        object_override TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due"
-    " ON webhook_deliveries (status, held, next_attempt_at)",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id)",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint"
-    " ON webhook_deliveries (endpoint_id, seq)",
-    """CREATE TABLE IF NOT EXISTS webhook_attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        delivery_id TEXT NOT NULL,
-        attempt INTEGER NOT NULL,
-        attempted_at REAL NOT NULL,
-        url TEXT NOT NULL,
-        status_code INTEGER,
-        error TEXT,
-        duration_ms REAL NOT NULL,
-        response_body TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS webhook_attempts_delivery ON webhook_attempts (delivery_id)",
-)
 TABLES = ("webhook_attempts", "webhook_deliveries", "webhook_endpoint_settings")
 
 
@@ -100,12 +64,6 @@ class Outcome:
     def succeeded(self) -> bool:
         """Stripe counts any 2xx as delivered; redirects and everything else fail."""
         return self.status_code is not None and 200 <= self.status_code < 300
-
-
-def create_tables(conn: sqlite3.Connection) -> None:
-    for statement in SCHEMA:
-        conn.execute(statement)
-    config.create_tables(conn)
 
 
 def clear(store: Store) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,14 +28,6 @@ MAX_ROLL_EXPIRY_SECONDS = 7 * 24 * 3600
 MAX_DUPLICATES = 10
 SECRET_PATTERN = re.compile(r"whsec_[A-Za-z0-9]{24,64}")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS webhook_endpoint_settings (
-    endpoint_id TEXT PRIMARY KEY,
-    profile TEXT,
-    chaos TEXT NOT NULL DEFAULT '{}',
-    rolled_secrets TEXT NOT NULL DEFAULT '[]'
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -96,10 +87,6 @@ class EndpointDelivery:
             "chaos": asdict(self.chaos),
             "previous_secrets_expire_at": [int(r.expires_at) for r in self.rolled_secrets],
         }
-
-
-def create_tables(conn: sqlite3.Connection) -> None:
-    conn.execute(SCHEMA)
 
 
 def sandbox_settings(store: Store) -> SandboxDelivery:
