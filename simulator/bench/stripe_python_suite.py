@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -198,6 +199,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # A SIGTERM (``timeout``, a CI runner) ends the run through its ``finally`` blocks, so
+    # the sandbox it started is stopped too instead of being left running.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     sandbox_args = ["--fallback", args.fallback] if args.fallback else []
     result = measure(cache=Path(args.cache), workers=args.workers,
                      pytest_args=args.pytest_args, sandbox_args=sandbox_args)

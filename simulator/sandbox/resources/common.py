@@ -33,17 +33,6 @@ def read_shipping(params: Params | None) -> dict[str, Any] | None:
     }
 
 
-def read_billing_details(params: Params | None) -> dict[str, Any]:
-    details = empty_billing_details()
-    if params is None:
-        return details
-    details["address"] = read_address(params.hash("address")) or empty_address()
-    details["email"] = params.string("email")
-    details["name"] = params.string("name")
-    details["phone"] = params.string("phone")
-    return details
-
-
 def empty_billing_details() -> dict[str, Any]:
     return {
         "address": empty_address(),
