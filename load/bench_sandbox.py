@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import os
 from functools import cache
 from typing import IO, Any
@@ -35,6 +34,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
+import load.bench_hooks  # noqa: F401 (the plan's option and a quiet summary)
 from load.progress import report_progress
 from simulator.common.clock import monotonic
 from simulator.common.ids import IdGenerator
@@ -53,18 +53,6 @@ CHECKOUT_FORM = ("mode=payment&success_url=https%3A%2F%2Fexample.com%2Fsuccess"
 EVENT_SOURCES = {"payment": ("/v1/payment_intents", PAYMENT_INTENT_FORM),
                  "customer": ("/v1/customers", CUSTOMER_FORM)}
 _made = itertools.count()  # objects EventSource users of this process began to create
-
-
-@events.init_command_line_parser.add_listener
-def _plan_argument(parser: Any) -> None:
-    parser.add_argument("--stripe-sim-bench", env_var="STRIPE_SIM_BENCH_PLAN", default="{}",
-                        include_in_web_ui=False, help="the benchmark's plan (JSON)")
-
-
-@events.init.add_listener
-def _quiet_summary(environment: Environment, **_: Any) -> None:
-    """The benchmark prints its own table; Locust's would say it twice."""
-    logging.getLogger("locust.stats_logger").disabled = True
 
 
 @events.test_start.add_listener

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import random
 from functools import cache
 from typing import Any
 
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, task
 from locust.env import Environment
 from locust.exception import StopUser
 
+import load.bench_hooks  # noqa: F401 (the plan's option and a quiet summary)
 from simulator.common.clock import system_time
 from simulator.common.ids import IdGenerator
 from simulator.sandbox.webhooks.dispatcher import BASE_HEADERS
@@ -33,18 +33,6 @@ from simulator.sandbox.webhooks.signing import signature_header
 CHECKOUT_PATH = "/payments/checkout/create"
 WEBHOOK_PATH = "/payments/webhooks/stripe"
 _next_win = itertools.count()
-
-
-@events.init_command_line_parser.add_listener
-def _plan_argument(parser: Any) -> None:
-    parser.add_argument("--stripe-sim-bench", env_var="STRIPE_SIM_BENCH_PLAN", default="{}",
-                        include_in_web_ui=False, help="the benchmark's plan (JSON)")
-
-
-@events.init.add_listener
-def _quiet_summary(environment: Environment, **_: Any) -> None:
-    """The benchmark prints its own table; Locust's would say it twice."""
-    logging.getLogger("locust.stats_logger").disabled = True
 
 
 @cache
