@@ -145,7 +145,7 @@ def retrieve_charge(ctx: Ctx, params: Params, charge_id: str) -> charges.Charge:
 @bp.post("/v1/charges/<charge_id>")
 @stripe_endpoint
 def update_charge(ctx: Ctx, params: Params, charge_id: str) -> charges.Charge:
-    return charges.update_charge(ctx, charge_id, params)
+    return charges.update_charge(ctx, charge_id, charges.ChargeUpdate.from_params(params))
 
 
 @bp.get("/v1/charges")
@@ -177,7 +177,7 @@ def retrieve_charge_refund(ctx: Ctx, params: Params, charge_id: str, refund_id: 
 @bp.post("/v1/refunds")
 @stripe_endpoint
 def create_refund(ctx: Ctx, params: Params) -> refunds.Refund:
-    return refunds.create_refund(ctx, params)
+    return refunds.create_refund(ctx, refunds.RefundCreate.from_params(params))
 
 
 @bp.get("/v1/refunds/<refund_id>")
@@ -189,7 +189,7 @@ def retrieve_refund(ctx: Ctx, params: Params, refund_id: str) -> refunds.Refund:
 @bp.post("/v1/refunds/<refund_id>")
 @stripe_endpoint
 def update_refund(ctx: Ctx, params: Params, refund_id: str) -> refunds.Refund:
-    return refunds.update_refund(ctx, refund_id, params)
+    return refunds.update_refund(ctx, refund_id, refunds.RefundUpdate.from_params(params))
 
 
 @bp.get("/v1/refunds")

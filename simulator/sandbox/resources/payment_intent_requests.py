@@ -49,6 +49,14 @@ class DescribedPayment(Protocol):
     shipping: dict[str, Any] | None
 
 
+def read_amount(params: Params) -> tuple[int, str]:
+    """``amount`` and ``currency``, both required."""
+    amount = params.required_integer("amount")
+    currency = params.currency(required=True)
+    assert currency is not None
+    return amount, currency
+
+
 @dataclass(frozen=True)
 class PaymentDetails:
     """Fields that only describe a payment: a PaymentIntent's (updatable in any status)
@@ -254,9 +262,7 @@ class PaymentIntentCreate:
 
     @classmethod
     def from_params(cls, params: Params) -> PaymentIntentCreate:
-        amount = params.required_integer("amount")
-        currency = params.currency(required=True)
-        assert currency is not None
+        amount, currency = read_amount(params)
         customer = params.string("customer")
         confirmation_method = params.enum("confirmation_method", CONFIRMATION_METHODS)
         details = PaymentDetails.from_params(params)
