@@ -87,10 +87,14 @@ PARAMS_BUILT_IN = frozenset({
 
 
 def _builds_params(tree: ast.AST) -> bool:
-    return any(isinstance(node, ast.Call) and (
-        isinstance(node.func, ast.Name) and node.func.id == "Params"
-        or isinstance(node.func, ast.Attribute) and node.func.attr == "Params")
-        for node in ast.walk(tree))
+    """A call of ``Params(...)`` (or ``params.Params(...)``) anywhere in the module."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "Params":
+                return True
+    return False
 
 
 def test_only_the_http_edge_builds_request_parameters() -> None:
