@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -72,3 +73,36 @@ def test_each_database_has_its_tables_created_in_one_place() -> None:
         str(path.relative_to(ROOT)) for path in (ROOT / "simulator").rglob("*.py")
         if path not in schemas and creating.search(path.read_text(encoding="utf-8")))
     assert elsewhere == []
+
+
+# Where a request's form becomes ``Params``: the HTTP edge, and params.py's nested views.
+PARAMS_BUILT_IN = frozenset({
+    "simulator/sandbox/params.py",
+    "simulator/sandbox/api/endpoint.py",
+    "simulator/sandbox/hosted/routes.py",
+    # Still reads a currency option through a Params it builds, until coupons take typed
+    # requests; the last case left.
+    "simulator/sandbox/resources/coupon.py",
+})
+
+
+def _builds_params(tree: ast.AST) -> bool:
+    """A call of ``Params(...)`` (or ``params.Params(...)``) anywhere in the module."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "Params":
+                return True
+    return False
+
+
+def test_only_the_http_edge_builds_request_parameters() -> None:
+    """Operations take typed requests, read from the form at the edge
+    (``PaymentIntentCreate.from_params(params)``); resources, flows and the hosted pages'
+    flows build those requests, never a form (``Params({...})``) to call an operation."""
+    building = sorted(
+        relative for path in python_files()
+        if (relative := path.relative_to(ROOT).as_posix()) not in PARAMS_BUILT_IN
+        and _builds_params(ast.parse(path.read_text(encoding="utf-8"))))
+    assert building == []

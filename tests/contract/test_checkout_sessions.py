@@ -370,12 +370,13 @@ def test_manual_capture_completes_unpaid(ctx: Ctx) -> None:
 def test_expiry_cancels_the_sessions_payment_intent(ctx: Ctx) -> None:
     intents = pytest.importorskip("simulator.sandbox.resources.payment_intent")
     session = _open_session(ctx)
-    intent = intents.create_payment_intent(ctx, Params({"amount": "64200", "currency": "usd"}))
+    from simulator.sandbox.resources.payment_intent_requests import PaymentIntentCreate
+    intent = intents.create_payment_intent(ctx, PaymentIntentCreate(64200, "usd"))
     sessions.attach_payment_intent(ctx, session, intent.id)
     ctx.now = session.expires_at
     expire_when_due(ctx, session.id)
     assert sessions.retrieve_checkout_session(ctx, session.id).status == "expired"
-    canceled = intents.retrieve_payment_intent(ctx, intent.id, Params({}))
+    canceled = intents.retrieve_payment_intent(ctx, intent.id)
     assert (canceled.status, canceled.cancellation_reason) == ("canceled", "abandoned")
     assert [e["type"] for e in ctx.events[-2:]] == ["payment_intent.canceled",
                                                      "checkout.session.expired"]

@@ -138,7 +138,9 @@ def test_confirm_later_then_cancel_and_the_errors_of_a_closed_setup(
     assert canceled.cancellation_reason == "requested_by_customer"
     assert len(events_for(client, "setup_intent.canceled", setup.id)) == 1
     for call in (lambda: client.v1.setup_intents.confirm(setup.id),
-                 lambda: client.v1.setup_intents.cancel(setup.id)):
+                 lambda: client.v1.setup_intents.cancel(setup.id),
+                 lambda: client.v1.setup_intents.update(setup.id, params={
+                     "description": "Too late"})):
         with pytest.raises(stripe.InvalidRequestError) as closed:
             call()
         assert closed.value.code == "setup_intent_unexpected_state"

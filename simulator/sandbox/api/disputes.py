@@ -30,10 +30,11 @@ def retrieve(ctx: Ctx, params: Params, dispute_id: str) -> disputes.Dispute:
 @bp.post("/v1/disputes/<dispute_id>")
 @stripe_endpoint
 def update(ctx: Ctx, params: Params, dispute_id: str) -> disputes.Dispute:
-    return disputes.update_dispute(ctx, dispute_id, params)
+    return disputes.update_dispute(ctx, dispute_id, disputes.DisputeUpdate.from_params(params))
 
 
 @bp.post("/v1/disputes/<dispute_id>/close")
 @stripe_endpoint
 def close(ctx: Ctx, params: Params, dispute_id: str) -> disputes.Dispute:
-    return disputes.close_dispute(ctx, dispute_id, params)
+    params.finish()  # closing takes no parameters
+    return disputes.close_dispute(ctx, dispute_id)

@@ -19,6 +19,13 @@ from simulator.sandbox.resources import refund as refunds
 from simulator.sandbox.resources.base import Ctx, load
 from simulator.sandbox.resources.common import Cancellation
 from simulator.sandbox.resources.customer import Customer
+from simulator.sandbox.resources.payment_intent_requests import (
+    PaymentIntentCapture,
+    PaymentIntentConfirm,
+    PaymentIntentCreate,
+    PaymentIntentUpdate,
+)
+from simulator.sandbox.resources.payment_method_data import PaymentMethodData, PaymentMethodUpdate
 
 bp = Blueprint("payments", __name__)
 
@@ -27,7 +34,7 @@ bp = Blueprint("payments", __name__)
 @bp.post("/v1/payment_methods")
 @stripe_endpoint
 def create_payment_method(ctx: Ctx, params: Params) -> methods.PaymentMethod:
-    return methods.create_payment_method(ctx, params)
+    return methods.create_payment_method(ctx, PaymentMethodData.from_params(params))
 
 
 @bp.get("/v1/payment_methods/<pm_id>")
@@ -39,7 +46,7 @@ def retrieve_payment_method(ctx: Ctx, params: Params, pm_id: str) -> methods.Pay
 @bp.post("/v1/payment_methods/<pm_id>")
 @stripe_endpoint
 def update_payment_method(ctx: Ctx, params: Params, pm_id: str) -> methods.PaymentMethod:
-    return methods.update_payment_method(ctx, pm_id, params)
+    return methods.update_payment_method(ctx, pm_id, PaymentMethodUpdate.from_params(params))
 
 
 @bp.post("/v1/payment_methods/<pm_id>/attach")
@@ -85,33 +92,33 @@ def retrieve_customer_payment_method(
 @bp.post("/v1/payment_intents")
 @stripe_endpoint
 def create_payment_intent(ctx: Ctx, params: Params) -> intents.PaymentIntent:
-    return intents.create_payment_intent(ctx, params)
+    return intents.create_payment_intent(ctx, PaymentIntentCreate.from_params(params))
 
 
 @bp.get("/v1/payment_intents/<pi_id>")
 @stripe_endpoint
 def retrieve_payment_intent(ctx: Ctx, params: Params, pi_id: str) -> intents.PaymentIntent:
-    return intents.retrieve_payment_intent(ctx, pi_id, params)
+    params.string("client_secret")
+    return intents.retrieve_payment_intent(ctx, pi_id)
 
 
 @bp.post("/v1/payment_intents/<pi_id>")
 @stripe_endpoint
 def update_payment_intent(ctx: Ctx, params: Params, pi_id: str) -> intents.PaymentIntent:
-    return intents.update_payment_intent(ctx, pi_id, params)
+    return intents.update_payment_intent(ctx, pi_id, PaymentIntentUpdate.from_params(params))
 
 
 @bp.post("/v1/payment_intents/<pi_id>/confirm")
 @stripe_endpoint
 def confirm_payment_intent(ctx: Ctx, params: Params, pi_id: str) -> intents.PaymentIntent:
     params.string("client_secret")
-    pi = load(ctx, intents.PaymentIntent, pi_id)
-    return intents.confirm_payment_intent(ctx, pi, params)
+    return intents.confirm_payment_intent(ctx, pi_id, PaymentIntentConfirm.from_params(params))
 
 
 @bp.post("/v1/payment_intents/<pi_id>/capture")
 @stripe_endpoint
 def capture_payment_intent(ctx: Ctx, params: Params, pi_id: str) -> intents.PaymentIntent:
-    return intents.capture_payment_intent(ctx, pi_id, params)
+    return intents.capture_payment_intent(ctx, pi_id, PaymentIntentCapture.from_params(params))
 
 
 @bp.post("/v1/payment_intents/<pi_id>/cancel")
@@ -138,7 +145,7 @@ def retrieve_charge(ctx: Ctx, params: Params, charge_id: str) -> charges.Charge:
 @bp.post("/v1/charges/<charge_id>")
 @stripe_endpoint
 def update_charge(ctx: Ctx, params: Params, charge_id: str) -> charges.Charge:
-    return charges.update_charge(ctx, charge_id, params)
+    return charges.update_charge(ctx, charge_id, charges.ChargeUpdate.from_params(params))
 
 
 @bp.get("/v1/charges")
@@ -170,7 +177,7 @@ def retrieve_charge_refund(ctx: Ctx, params: Params, charge_id: str, refund_id: 
 @bp.post("/v1/refunds")
 @stripe_endpoint
 def create_refund(ctx: Ctx, params: Params) -> refunds.Refund:
-    return refunds.create_refund(ctx, params)
+    return refunds.create_refund(ctx, refunds.RefundCreate.from_params(params))
 
 
 @bp.get("/v1/refunds/<refund_id>")
@@ -182,7 +189,7 @@ def retrieve_refund(ctx: Ctx, params: Params, refund_id: str) -> refunds.Refund:
 @bp.post("/v1/refunds/<refund_id>")
 @stripe_endpoint
 def update_refund(ctx: Ctx, params: Params, refund_id: str) -> refunds.Refund:
-    return refunds.update_refund(ctx, refund_id, params)
+    return refunds.update_refund(ctx, refund_id, refunds.RefundUpdate.from_params(params))
 
 
 @bp.get("/v1/refunds")

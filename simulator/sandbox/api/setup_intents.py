@@ -10,6 +10,11 @@ from simulator.sandbox.params import Params
 from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.base import Ctx
 from simulator.sandbox.resources.common import Cancellation
+from simulator.sandbox.resources.setup_intent_requests import (
+    SetupIntentConfirm,
+    SetupIntentCreate,
+    SetupIntentUpdate,
+)
 
 bp = Blueprint("setup_intents", __name__)
 
@@ -17,7 +22,7 @@ bp = Blueprint("setup_intents", __name__)
 @bp.post("/v1/setup_intents")
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> setups.SetupIntent:
-    return setups.create_setup_intent(ctx, params)
+    return setups.create_setup_intent(ctx, SetupIntentCreate.from_params(params))
 
 
 @bp.get("/v1/setup_intents/<seti_id>")
@@ -30,13 +35,13 @@ def retrieve(ctx: Ctx, params: Params, seti_id: str) -> setups.SetupIntent:
 @bp.post("/v1/setup_intents/<seti_id>")
 @stripe_endpoint
 def update(ctx: Ctx, params: Params, seti_id: str) -> setups.SetupIntent:
-    return setups.update_setup_intent(ctx, seti_id, params)
+    return setups.update_setup_intent(ctx, seti_id, SetupIntentUpdate.from_params(params))
 
 
 @bp.post("/v1/setup_intents/<seti_id>/confirm")
 @stripe_endpoint
 def confirm(ctx: Ctx, params: Params, seti_id: str) -> setups.SetupIntent:
-    return setups.confirm_setup_intent(ctx, seti_id, params)
+    return setups.confirm_setup_intent(ctx, seti_id, SetupIntentConfirm.from_params(params))
 
 
 @bp.post("/v1/setup_intents/<seti_id>/cancel")

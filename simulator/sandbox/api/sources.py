@@ -15,7 +15,7 @@ from simulator.sandbox.resources import customer_source as sources
 from simulator.sandbox.resources import source_charge
 from simulator.sandbox.resources import token as tokens
 from simulator.sandbox.resources.base import Ctx, load
-from simulator.sandbox.resources.card import Card, customer_card
+from simulator.sandbox.resources.card import Card, CardUpdate, customer_card
 from simulator.sandbox.resources.customer import Customer
 
 bp = Blueprint("sources", __name__)
@@ -25,7 +25,7 @@ bp = Blueprint("sources", __name__)
 @bp.post("/v1/tokens")
 @stripe_endpoint
 def create_token(ctx: Ctx, params: Params) -> tokens.Token:
-    return tokens.create_token(ctx, params)
+    return tokens.create_token(ctx, tokens.TokenCreate.from_params(params))
 
 
 @bp.get("/v1/tokens/<token_id>")
@@ -38,7 +38,7 @@ def retrieve_token(ctx: Ctx, params: Params, token_id: str) -> tokens.Token:
 @bp.post("/v1/customers/<customer_id>/sources")
 @stripe_endpoint
 def create_source(ctx: Ctx, params: Params, customer_id: str) -> Card:
-    return sources.create_source(ctx, customer_id, params)
+    return sources.create_source(ctx, customer_id, sources.SourceCreate.from_params(params))
 
 
 @bp.get("/v1/customers/<customer_id>/sources")
@@ -65,7 +65,7 @@ def retrieve_source(ctx: Ctx, params: Params, customer_id: str, source_id: str) 
 @bp.post("/v1/customers/<customer_id>/sources/<source_id>")
 @stripe_endpoint
 def update_source(ctx: Ctx, params: Params, customer_id: str, source_id: str) -> Card:
-    return sources.update_source(ctx, customer_id, source_id, params)
+    return sources.update_source(ctx, customer_id, source_id, CardUpdate.from_params(params))
 
 
 @bp.delete("/v1/customers/<customer_id>/sources/<source_id>")
@@ -78,10 +78,11 @@ def delete_source(ctx: Ctx, params: Params, customer_id: str, source_id: str) ->
 @bp.post("/v1/charges")
 @stripe_endpoint
 def create_charge(ctx: Ctx, params: Params) -> charges.Charge:
-    return source_charge.create_charge(ctx, params)
+    return source_charge.create_charge(ctx, source_charge.ChargeCreate.from_params(params))
 
 
 @bp.post("/v1/charges/<charge_id>/capture")
 @stripe_endpoint
 def capture_charge(ctx: Ctx, params: Params, charge_id: str) -> charges.Charge:
-    return source_charge.capture_charge(ctx, charge_id, params)
+    return source_charge.capture_charge(ctx, charge_id,
+                                        source_charge.ChargeCapture.from_params(params))

@@ -13,12 +13,17 @@ from typing import Any, Literal
 
 from simulator.sandbox.errors import CardError, InvalidRequestError
 from simulator.sandbox.hosted.card_form import CardInput
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources import coupon as coupons
 from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources.base import Ctx, find, load
-from simulator.sandbox.resources.common import empty_billing_details
+from simulator.sandbox.resources.common import UNSET, empty_billing_details
+from simulator.sandbox.resources.payment_intent_requests import (
+    PaymentDetails,
+    PaymentIntentCreate,
+    PaymentMethodTypes,
+    PaymentOptions,
+)
 from simulator.sandbox.resources.payment_method import (
     PaymentMethod,
     build_payment_method,
@@ -140,26 +145,25 @@ def _session_intent(ctx: Ctx, session: sessions.CheckoutSession,
         if existing is not None and existing.status in REUSABLE:
             return existing
     data = session.payment_intent_data
-    params: dict[str, Any] = {
-        "amount": str(session.amount_total),
-        "currency": session.currency or "usd",
-        "metadata": dict(data.get("metadata") or {}),
-    }
-    for key in ("capture_method", "description", "receipt_email", "statement_descriptor",
-                "statement_descriptor_suffix", "setup_future_usage"):
-        if data.get(key):
-            params[key] = str(data[key])
-    if session.customer:
-        params["customer"] = session.customer
-    if any(name != "card" for name in session.payment_method_types or ()):
-        params["allowed_payment_method_types"] = list(session.payment_method_types)
+    assert session.amount_total is not None, "a session with a payment has a total"
+    details = PaymentDetails(
+        description=data.get("description") or UNSET,
+        receipt_email=data.get("receipt_email") or buyer.email or UNSET,
+        statement_descriptor=data.get("statement_descriptor") or UNSET,
+        statement_descriptor_suffix=data.get("statement_descriptor_suffix") or UNSET,
+        metadata=dict(data.get("metadata") or {}))
     card_options = (session.payment_method_options or {}).get("card") or {}
-    if card_options.get("request_three_d_secure"):
-        params["payment_method_options"] = {
-            "card": {"request_three_d_secure": card_options["request_three_d_secure"]}}
-    if not params.get("receipt_email") and buyer.email:
-        params["receipt_email"] = buyer.email
-    intent = intents.create_payment_intent(ctx, Params(params))
+    three_d_secure = card_options.get("request_three_d_secure")
+    options = PaymentOptions(
+        capture_method=data.get("capture_method") or None,
+        setup_future_usage=data.get("setup_future_usage") or UNSET,
+        card={"request_three_d_secure": three_d_secure} if three_d_secure else {})
+    types = list(session.payment_method_types or ())
+    allowed = types if any(name != "card" for name in types) else None
+    intent = intents.create_payment_intent(ctx, PaymentIntentCreate(
+        amount=session.amount_total, currency=session.currency or "usd",
+        customer=session.customer or None, details=details, options=options,
+        method_types=PaymentMethodTypes(allowed_payment_method_types=allowed)))
     sessions.attach_payment_intent(ctx, session, intent.id)
     return intent
 

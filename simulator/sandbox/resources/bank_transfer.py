@@ -20,8 +20,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from simulator.sandbox import virtual_accounts
-from simulator.sandbox.errors import InvalidRequestError, parameter_missing
-from simulator.sandbox.params import Params, invalid_enum
+from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.resources import cash_balance
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources.base import Ctx, load, save
@@ -51,46 +50,7 @@ class FundedPayment(charges.ChargedPayment, Protocol):
     def serialize(self, ctx: Ctx) -> dict[str, Any]: ...
 
 
-# -- payment_method_options[customer_balance] -------------------------------------------
-def read_options(options: Params) -> dict[str, Any]:
-    """``funding_type`` and ``bank_transfer`` (``type``, ``requested_address_types``,
-    ``eu_bank_transfer[country]``); a funding type needs a bank transfer type."""
-    read: dict[str, Any] = {}
-    funding_type = options.enum("funding_type", FUNDING_TYPES)
-    options.enum("setup_future_usage", ("none",))
-    transfer = options.hash("bank_transfer")
-    if transfer is not None:
-        read["bank_transfer"] = _read_bank_transfer(transfer)
-    elif funding_type is not None:
-        raise parameter_missing(f"{options.name('bank_transfer')}[type]")
-    if funding_type is not None:
-        read["funding_type"] = funding_type
-    return read
-
-
-def _read_bank_transfer(transfer: Params) -> dict[str, Any]:
-    name = transfer.required_string("type")
-    kind = virtual_accounts.transfer_type(name)
-    if kind is None:
-        raise invalid_enum(transfer.name("type"), name, list(virtual_accounts.TRANSFER_TYPES))
-    requested = transfer.strings("requested_address_types") or []
-    for address_type in requested:
-        if address_type not in virtual_accounts.REQUESTABLE_ADDRESS_TYPES:
-            raise invalid_enum(transfer.name("requested_address_types"), address_type,
-                               list(virtual_accounts.REQUESTABLE_ADDRESS_TYPES))
-    eu = transfer.hash("eu_bank_transfer")
-    country = eu.enum("country", virtual_accounts.EU_COUNTRIES, required=True) if eu else None
-    if kind == "eu_bank_transfer" and country is None:
-        raise parameter_missing(f"{transfer.name('eu_bank_transfer')}[country]")
-    read: dict[str, Any] = {
-        "requested_address_types": requested or list(virtual_accounts.ADDRESS_TYPES[kind]),
-        "type": kind,
-    }
-    if country is not None:
-        read["eu_bank_transfer"] = {"country": country}
-    return read
-
-
+# -- payment_method_options[customer_balance] (read in payment_intent_requests) ---------
 def shown_options(options: dict[str, Any] | None) -> dict[str, Any]:
     """``payment_method_options.customer_balance`` as Stripe shows it."""
     options = options or {}

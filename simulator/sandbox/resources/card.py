@@ -26,6 +26,7 @@ from simulator.sandbox.resources.base import (
     previous_attributes,
     save,
 )
+from simulator.sandbox.resources.common import UNSET, Maybe
 
 ADDRESS_FIELDS = ("address_city", "address_country", "address_line1", "address_line2",
                   "address_state", "address_zip")
@@ -180,23 +181,44 @@ def newest_card(ctx: Ctx, customer_id: str) -> Card | None:
     return Card.from_state(page.rows[0].data) if page.rows else None
 
 
-def update_card(ctx: Ctx, card: Card, params: Params) -> Card:
-    """Name, expiry, address and metadata (https://docs.stripe.com/api/cards/update)."""
+def read_card_address(params: Params) -> dict[str, str | None]:
+    """The ``address_*`` fields given."""
+    return {name: params.string(name) for name in ADDRESS_FIELDS if name in params}
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    """Name, expiry, address and metadata (https://docs.stripe.com/api/cards/update);
+    ``address`` holds the ``address_*`` fields given."""
+
+    name: Maybe[str | None] = UNSET
+    address: dict[str, str | None] = field(default_factory=dict)
+    exp_month: int | None = None
+    exp_year: int | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> CardUpdate:
+        name = params.string("name") if "name" in params else UNSET
+        address = read_card_address(params)
+        month = params.integer("exp_month")
+        year = params.integer("exp_year")
+        if month is not None and not 1 <= month <= 12:
+            raise InvalidRequestError("Your card's expiration month is invalid.",
+                                      param="exp_month", code="invalid_expiry_month")
+        request = cls(name, address, month, year, params.metadata())
+        params.finish()
+        return request
+
+
+def update_card(ctx: Ctx, card: Card, request: CardUpdate) -> Card:
     before = card.serialize(ctx)
-    if "name" in params:
-        card.name = params.string("name")
-    for name in ADDRESS_FIELDS:
-        if name in params:
-            card.address[name] = params.string(name)
-    month = params.integer("exp_month")
-    year = params.integer("exp_year")
-    if month is not None and not 1 <= month <= 12:
-        raise InvalidRequestError("Your card's expiration month is invalid.",
-                                  param="exp_month", code="invalid_expiry_month")
-    card.exp_month = month or card.exp_month
-    card.exp_year = year or card.exp_year
-    card.metadata = apply_metadata(card.metadata, params.metadata())
-    params.finish()
+    if request.name is not UNSET:
+        card.name = request.name
+    card.address.update(request.address)
+    card.exp_month = request.exp_month or card.exp_month
+    card.exp_year = request.exp_year or card.exp_year
+    card.metadata = apply_metadata(card.metadata, request.metadata)
     save(ctx, card)
     after = card.serialize(ctx)
     if after != before:

@@ -27,7 +27,7 @@ from simulator.sandbox.resources.base import (
     render_row,
     save,
 )
-from simulator.sandbox.resources.common import read_shipping
+from simulator.sandbox.resources.common import UNSET, Maybe, read_shipping
 
 
 class ChargedCard(Protocol):
@@ -428,20 +428,36 @@ def retrieve_charge(ctx: Ctx, charge_id: str) -> Charge:
     return load(ctx, Charge, charge_id)
 
 
-def update_charge(ctx: Ctx, charge_id: str, params: Params) -> Charge:
+@dataclass(frozen=True)
+class ChargeUpdate:
+    """``POST /v1/charges/{id}``; ``fraud_details`` is accepted, not modelled."""
+
+    description: Maybe[str | None] = UNSET
+    receipt_email: Maybe[str | None] = UNSET
+    shipping: Maybe[dict[str, Any] | None] = UNSET
+    transfer_group: Maybe[str | None] = UNSET
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> ChargeUpdate:
+        text = {name: params.string(name) for name in ("description", "receipt_email")
+                if name in params}
+        shipping = read_shipping(params.hash("shipping")) if "shipping" in params else UNSET
+        transfer_group = params.string("transfer_group") if "transfer_group" in params else UNSET
+        params.raw("fraud_details")
+        request = cls(**text, shipping=shipping, transfer_group=transfer_group,
+                      metadata=params.metadata())
+        params.finish()
+        return request
+
+
+def update_charge(ctx: Ctx, charge_id: str, request: ChargeUpdate) -> Charge:
     charge = load(ctx, Charge, charge_id)
     before = charge.serialize(ctx)
-    if "description" in params:
-        charge.description = params.string("description")
-    if "receipt_email" in params:
-        charge.receipt_email = params.string("receipt_email")
-    if "shipping" in params:
-        charge.shipping = read_shipping(params.hash("shipping"))
-    if "transfer_group" in params:
-        charge.transfer_group = params.string("transfer_group")
-    params.raw("fraud_details")
-    charge.metadata = apply_metadata(charge.metadata, params.metadata())
-    params.finish()
+    for name in ("description", "receipt_email", "shipping", "transfer_group"):
+        if (value := getattr(request, name)) is not UNSET:
+            setattr(charge, name, value)
+    charge.metadata = apply_metadata(charge.metadata, request.metadata)
     save(ctx, charge)
     after = charge.serialize(ctx)
     if after != before:

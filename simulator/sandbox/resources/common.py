@@ -1,12 +1,24 @@
-"""Hashes that several Stripe objects share: addresses, billing details, shipping."""
+"""Hashes that several Stripe objects share: addresses, billing details, shipping; and
+``UNSET``, what a typed request holds for a field it does not mention."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, TypeVar, Union
 
 from simulator.sandbox.params import Params
 
+
+class Unset(enum.Enum):
+    """A field the request does not mention."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+T = TypeVar("T")
+Maybe: TypeAlias = Union[T, Unset]  # noqa: UP007 (a generic alias needs Union)
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 

@@ -10,11 +10,14 @@ when the default moves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
 from simulator.sandbox.resources.card import (
     Card,
+    CardUpdate,
     check_chargeable,
     customer_card,
     newest_card,
@@ -48,15 +51,26 @@ def add_card(ctx: Ctx, customer: Customer, card: Card) -> Card:
     return card
 
 
-def create_source(ctx: Ctx, customer_id: str, params: Params) -> Card:
-    """``POST /v1/customers/{customer}/sources`` with ``source=tok_…``."""
+@dataclass(frozen=True)
+class SourceCreate:
+    """``POST /v1/customers/{customer}/sources`` with ``source=tok_…``; ``validate`` is
+    accepted (the card is always checked)."""
+
+    source: str
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> SourceCreate:
+        request = cls(params.required_string("source"), params.metadata())
+        params.boolean("validate")
+        params.finish()
+        return request
+
+
+def create_source(ctx: Ctx, customer_id: str, request: SourceCreate) -> Card:
     customer = load(ctx, Customer, customer_id)
-    source = params.required_string("source")
-    metadata = params.metadata()
-    params.boolean("validate")
-    params.finish()
-    card = prepare_source(ctx, source)
-    card.metadata = apply_metadata({}, metadata)
+    card = prepare_source(ctx, request.source)
+    card.metadata = apply_metadata({}, request.metadata)
     before = customer.serialize(ctx)
     add_card(ctx, customer, card)
     _save_customer(ctx, customer, before)
@@ -86,9 +100,9 @@ def set_default_source(ctx: Ctx, customer: Customer, source_id: str | None) -> N
     customer.default_source = card.id
 
 
-def update_source(ctx: Ctx, customer_id: str, source_id: str, params: Params) -> Card:
+def update_source(ctx: Ctx, customer_id: str, source_id: str, request: CardUpdate) -> Card:
     load(ctx, Customer, customer_id)
-    return update_card(ctx, customer_card(ctx, customer_id, source_id), params)
+    return update_card(ctx, customer_card(ctx, customer_id, source_id), request)
 
 
 def delete_source(ctx: Ctx, customer_id: str, source_id: str) -> Card:

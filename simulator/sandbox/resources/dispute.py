@@ -194,24 +194,37 @@ def retrieve_dispute(ctx: Ctx, dispute_id: str) -> Dispute:
     return load(ctx, Dispute, dispute_id)
 
 
-def update_dispute(ctx: Ctx, dispute_id: str, params: Params) -> Dispute:
+@dataclass(frozen=True)
+class DisputeUpdate:
+    """Evidence to stage (the fields given), submitted unless ``submit`` is false."""
+
+    evidence: dict[str, str] = field(default_factory=dict)
+    submit: bool = True
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> DisputeUpdate:
+        evidence = params.hash("evidence")
+        staged = {name: value for name in EVIDENCE_FIELDS
+                  if evidence is not None and (value := evidence.string(name)) is not None}
+        if evidence is not None:
+            evidence.string("enhanced_evidence")  # accepted, not modelled
+            evidence.finish()
+        request = cls(staged, params.boolean("submit") is not False, params.metadata())
+        params.finish()
+        return request
+
+
+def update_dispute(ctx: Ctx, dispute_id: str, request: DisputeUpdate) -> Dispute:
     """Stage or submit evidence (``submit`` defaults to true, as on Stripe)."""
     dispute = load(ctx, Dispute, dispute_id)
-    evidence = params.hash("evidence")
-    staged = {name: value for name in EVIDENCE_FIELDS
-              if evidence is not None and (value := evidence.string(name)) is not None}
-    if evidence is not None:
-        evidence.string("enhanced_evidence")  # accepted, not modelled
-        evidence.finish()
-    submit = params.boolean("submit")
     before = dispute.serialize(ctx)
-    dispute.metadata = apply_metadata(dispute.metadata, params.metadata())
-    params.finish()
+    dispute.metadata = apply_metadata(dispute.metadata, request.metadata)
     if dispute.is_closed:
         raise InvalidRequestError(
             f"This dispute ({dispute.id}) is already closed and can no longer be updated.")
-    dispute.evidence.update(staged)
-    if submit is not False and (staged or dispute.evidence):
+    dispute.evidence.update(request.evidence)
+    if request.submit and (request.evidence or dispute.evidence):
         _submit(ctx, dispute)
     save(ctx, dispute)
     ctx.emit("charge.dispute.updated", dispute, previous_attributes(before, dispute.serialize(ctx)))
@@ -225,10 +238,9 @@ def _submit(ctx: Ctx, dispute: Dispute) -> None:
         jobs.schedule(ctx, RESOLVE_JOB, dispute.id, ctx.now)
 
 
-def close_dispute(ctx: Ctx, dispute_id: str, params: Params) -> Dispute:
+def close_dispute(ctx: Ctx, dispute_id: str) -> Dispute:
     """Accept the dispute: a chargeback is lost, an inquiry simply closes."""
     dispute = load(ctx, Dispute, dispute_id)
-    params.finish()
     if dispute.is_closed:
         raise InvalidRequestError(
             f"This dispute ({dispute.id}) is already closed.")

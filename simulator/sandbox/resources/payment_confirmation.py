@@ -20,8 +20,7 @@ from enum import Enum
 from typing import Any, Literal, Protocol, TypeVar
 
 from simulator.sandbox import cards
-from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, resource_missing
-from simulator.sandbox.params import Params
+from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError
 from simulator.sandbox.resources import bank_debit, bank_transfer
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
@@ -97,40 +96,16 @@ RETURN_URL_REQUIRED = (
     " `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and"
     " Payment Intents."
 )
-CONFIRM_ONLY_PARAMS = ("return_url", "off_session", "error_on_requires_action", "mandate_data")
 
 
-# -- reading a confirmation -------------------------------------------------------------
+# -- one confirmation -------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attempt:
-    """How one confirmation is made (not stored on the PaymentIntent)."""
+    """How one confirmation is made (not stored on the PaymentIntent; the API reads it in
+    ``payment_intent_requests.ConfirmOptions``)."""
 
     off_session: bool = False
     error_on_requires_action: bool = False
-
-
-def read_attempt(ctx: Ctx, pi: ConfirmablePayment, params: Params, *, confirming: bool,
-                 creating: bool = False) -> Attempt:
-    if creating and not confirming:
-        for name in CONFIRM_ONLY_PARAMS:
-            if params.peek(name) is not None:
-                raise InvalidRequestError(
-                    f"The parameter `{name}` cannot be passed when creating a PaymentIntent"
-                    " unless `confirm` is set to true.", param=name)
-    if (return_url := params.string("return_url")) is not None:
-        pi.return_url = return_url
-    if (token := params.string("confirmation_token")) is not None:
-        raise resource_missing("confirmation_token", token, "confirmation_token")
-    for ignored in ("mandate_data", "mandate", "radar_options"):
-        params.raw(ignored)
-    params.boolean("use_stripe_sdk")
-    off_session = params.string("off_session")
-    if off_session not in (None, "true", "false", "one_off", "recurring"):
-        raise InvalidRequestError(f"Invalid off_session: {off_session}", param="off_session")
-    return Attempt(
-        off_session=off_session not in (None, "false"),
-        error_on_requires_action=bool(params.boolean("error_on_requires_action")),
-    )
 
 
 # -- confirming -------------------------------------------------------------------------

@@ -12,7 +12,8 @@ The status machine (https://docs.stripe.com/payments/paymentintents/lifecycle)::
     any of the first four, requires_capture or processing -> canceled
 
 Confirmation, shared by every entry point, and the 3-D Secure challenge live in
-:mod:`.payment_confirmation`; this module reads the parameters, keeps the object and
+:mod:`.payment_confirmation`, and the typed requests the operations take in
+:mod:`.payment_intent_requests`; this module keeps the object, applies the requests and
 re-exports the confirmation names (``Attempt``, ``confirm_payment``, ...) its callers use.
 """
 
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from simulator.sandbox import versions
 from simulator.sandbox.errors import InvalidRequestError, parameter_unknown
-from simulator.sandbox.params import Params, apply_metadata, invalid_enum
+from simulator.sandbox.params import apply_metadata
 from simulator.sandbox.resources import bank_transfer
 from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
@@ -36,7 +37,7 @@ from simulator.sandbox.resources.base import (
     previous_attributes,
     save,
 )
-from simulator.sandbox.resources.common import Cancellation, read_shipping
+from simulator.sandbox.resources.common import UNSET, Cancellation
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_confirmation import (
     CONFIRMABLE,
@@ -44,7 +45,6 @@ from simulator.sandbox.resources.payment_confirmation import (
     check_usable,
     complete_authentication,
     confirm_payment,
-    read_attempt,
 )
 from simulator.sandbox.resources.payment_confirmation import Attempt as Attempt
 from simulator.sandbox.resources.payment_confirmation import Gate as Gate
@@ -54,23 +54,23 @@ from simulator.sandbox.resources.payment_confirmation import (
 from simulator.sandbox.resources.payment_confirmation import (
     confirm_with_payment_method as confirm_with_payment_method,
 )
-from simulator.sandbox.resources.payment_method import (
-    PaymentMethod,
-    build_payment_method,
-    resolve_payment_method,
+from simulator.sandbox.resources.payment_intent_requests import (
+    PaymentDetails,
+    PaymentIntentCapture,
+    PaymentIntentConfirm,
+    PaymentIntentCreate,
+    PaymentIntentUpdate,
+    PaymentMethodTypes,
+    PaymentOptions,
 )
-from simulator.sandbox.resources.payment_method_data import PaymentMethodData
+from simulator.sandbox.resources.payment_method import PaymentMethod, chosen_payment_method
 
 UPDATABLE = CONFIRMABLE
 CANCELABLE: tuple[Status, ...] = (
     "requires_payment_method", "requires_capture", "requires_confirmation", "requires_action",
     "processing",
 )
-CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
-CONFIRMATION_METHODS = ("automatic", "manual")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
-SETUP_FUTURE_USAGE = ("off_session", "on_session")
-REQUEST_THREE_D_SECURE = ("automatic", "any", "challenge")
 ASYNC_CAPTURE_DEFAULT_SINCE = "2024-04-10"
 MAX_AMOUNT = 99_999_999
 
@@ -257,7 +257,7 @@ def _cannot_update(ctx: Ctx, pi: PaymentIntent, name: str) -> InvalidRequestErro
     )
 
 
-# -- reading parameters -----------------------------------------------------------------
+# -- applying a request -----------------------------------------------------------------
 def check_amount(amount: int, currency: str) -> None:
     minimum = MINIMUM_AMOUNTS.get(currency, 50)
     if amount < minimum:
@@ -272,102 +272,45 @@ def check_amount(amount: int, currency: str) -> None:
         )
 
 
-def _read_customer(ctx: Ctx, params: Params) -> str | None:
-    customer_id = params.string("customer")
+def _customer_id(ctx: Ctx, customer_id: str | None) -> str | None:
     if customer_id is None:
         return None
     return load(ctx, Customer, customer_id, "customer").id
 
 
-def _read_details(pi: PaymentIntent, params: Params) -> None:
+def _set_details(pi: PaymentIntent, details: PaymentDetails) -> None:
     """Fields that only describe the payment; updatable in any status."""
-    for name, limit in (("description", 1000), ("receipt_email", 800), ("transfer_group", 5000),
-                        ("statement_descriptor", 22), ("statement_descriptor_suffix", 22)):
-        if name in params:
-            setattr(pi, name, params.string(name, max_length=limit))
-    if "shipping" in params:
-        pi.shipping = read_shipping(params.hash("shipping"))
-    pi.metadata = apply_metadata(pi.metadata, params.metadata())
+    details.set_on(pi)
+    pi.metadata = apply_metadata(pi.metadata, details.metadata)
 
 
-def _read_payment_options(pi: PaymentIntent, params: Params) -> None:
-    """``capture_method``, ``setup_future_usage`` and ``payment_method_options[card]``."""
-    if (capture := params.enum("capture_method", CAPTURE_METHODS)) is not None:
-        pi.capture_method = capture
-    if "setup_future_usage" in params:
-        value = params.string("setup_future_usage")
-        if value is not None and value not in SETUP_FUTURE_USAGE:
-            raise invalid_enum("setup_future_usage", value, list(SETUP_FUTURE_USAGE))
-        pi.setup_future_usage = value
-    options = params.hash("payment_method_options")
-    if options is None:
-        return
-    for other in options.keys():  # noqa: SIM118 (Params is not a mapping)
-        if other not in ("card", bank_transfer.METHOD):
-            options.raw(other)  # the other payment method types are not modelled
-    card = options.hash("card")
-    if card is not None:
-        pi.card_options = {**pi.card_options, **_read_card_options(card)}
-    balance = options.hash(bank_transfer.METHOD)
-    if balance is not None:
-        pi.balance_options = bank_transfer.read_options(balance)
+def _set_payment_options(pi: PaymentIntent, options: PaymentOptions) -> None:
+    if options.capture_method is not None:
+        pi.capture_method = options.capture_method
+    if options.setup_future_usage is not UNSET:
+        pi.setup_future_usage = options.setup_future_usage
+    pi.card_options = {**pi.card_options, **options.card}
+    if options.customer_balance is not None:
+        pi.balance_options = options.customer_balance
 
 
-def _read_card_options(card: Params) -> dict[str, str]:
-    read: dict[str, str] = {}
-    for name, choices in (("request_three_d_secure", REQUEST_THREE_D_SECURE),
-                          ("capture_method", ("manual",)),
-                          ("setup_future_usage", ("none", *SETUP_FUTURE_USAGE))):
-        if (value := card.enum(name, choices)) is not None:
-            read[name] = value
-    for ignored in ("installments", "mandate_options", "network", "cvc_token", "moto",
-                    "require_cvc_recollection", "statement_descriptor_suffix_kana"):
-        card.raw(ignored)
-    return read
-
-
-def _read_method_types(ctx: Ctx, pi: PaymentIntent, params: Params) -> None:
+def _set_method_types(ctx: Ctx, pi: PaymentIntent, types: PaymentMethodTypes) -> None:
     """``automatic_payment_methods`` is on by default (since 2023-08-16);
     ``payment_method_types`` is accepted before endive, ``allowed_payment_method_types``
     replaces it (https://docs.stripe.com/changelog)."""
-    if not versions.accepts_payment_method_types(ctx.api_version) and (
-        params.peek("payment_method_types") is not None
-    ):
+    if types.payment_method_types is not None and not versions.accepts_payment_method_types(
+            ctx.api_version):
         raise parameter_unknown("payment_method_types")
-    types = params.strings("payment_method_types")
-    allowed = params.strings("allowed_payment_method_types")
-    pi.excluded_payment_method_types = params.strings("excluded_payment_method_types")
-    automatic = params.hash("automatic_payment_methods")
-    if automatic is not None and (types or allowed):
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: automatic_payment_methods,"
-            " payment_method_types.", param="automatic_payment_methods")
-    if types or allowed:
-        pi.payment_method_types = list(types or allowed or [])
-        pi.allowed_payment_method_types = allowed
+    pi.excluded_payment_method_types = types.excluded_payment_method_types
+    if types.listed:
+        pi.payment_method_types = list(types.listed)
+        pi.allowed_payment_method_types = types.allowed_payment_method_types
         return
-    enabled = automatic.boolean("enabled", required=True) if automatic is not None else True
-    redirects = automatic.enum("allow_redirects", ("always", "never")) if automatic else None
-    if enabled:
+    automatic = types.automatic_payment_methods
+    redirects = automatic.allow_redirects if automatic is not None else None
+    if automatic is None or automatic.enabled:
         pi.automatic_payment_methods = {"allow_redirects": redirects or "always", "enabled": True}
         pi.return_url_required = automatic is not None and redirects != "never"
-
-
-def _read_payment_method(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool] | None:
-    """``payment_method`` (an id or a test id) or ``payment_method_data``; the bool says
-    the PaymentMethod is new and still unsaved."""
-    data = params.hash("payment_method_data")
-    pm_id = params.string("payment_method")
-    if data is not None and pm_id is not None:
-        raise InvalidRequestError(
-            "You cannot pass both `payment_method` and `payment_method_data`.",
-            param="payment_method_data",
-        )
-    if data is not None:
-        return build_payment_method(ctx, PaymentMethodData.from_params(data)), True
-    if pm_id is not None:
-        return resolve_payment_method(ctx, pm_id, "payment_method")
-    return None
 
 
 # -- create, retrieve, update, list -----------------------------------------------------
@@ -388,63 +331,53 @@ def _new_payment_intent(ctx: Ctx, amount: int, currency: str) -> PaymentIntent:
     )
 
 
-def create_payment_intent(ctx: Ctx, params: Params) -> PaymentIntent:
-    amount = params.required_integer("amount")
-    currency = params.currency(required=True)
-    assert currency is not None
-    check_amount(amount, currency)
-    pi = _new_payment_intent(ctx, amount, currency)
-    pi.customer = _read_customer(ctx, params)
-    pi.confirmation_method = params.enum("confirmation_method", CONFIRMATION_METHODS) or "automatic"
-    _read_details(pi, params)
-    _read_payment_options(pi, params)
-    _read_method_types(ctx, pi, params)
-    payment = _read_payment_method(ctx, params)
-    confirm = bool(params.boolean("confirm"))
-    attempt = read_attempt(ctx, pi, params, confirming=confirm, creating=True)
-    params.finish()
+def create_payment_intent(ctx: Ctx, request: PaymentIntentCreate) -> PaymentIntent:
+    check_amount(request.amount, request.currency)
+    pi = _new_payment_intent(ctx, request.amount, request.currency)
+    pi.customer = _customer_id(ctx, request.customer)
+    pi.confirmation_method = request.confirmation_method
+    _set_details(pi, request.details)
+    _set_payment_options(pi, request.options)
+    _set_method_types(ctx, pi, request.method_types)
+    payment = chosen_payment_method(ctx, request.payment_method)
+    if request.confirmation.return_url is not None:
+        pi.return_url = request.confirmation.return_url
     if payment is not None:
         check_usable(pi, payment[0])
         pi.payment_method = payment[0].id
         pi.status = "requires_confirmation"
     ctx.emit("payment_intent.created", pi)
-    if confirm:
-        return confirm_payment(ctx, pi, payment, attempt)
+    if request.confirm:
+        return confirm_payment(ctx, pi, payment, request.confirmation.attempt)
     if payment is not None and payment[1]:
         save(ctx, payment[0])
     save(ctx, pi)
     return pi
 
 
-def retrieve_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentIntent:
-    params.string("client_secret")
+def retrieve_payment_intent(ctx: Ctx, pi_id: str) -> PaymentIntent:
     return load(ctx, PaymentIntent, pi_id)
 
 
-def update_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentIntent:
+def update_payment_intent(ctx: Ctx, pi_id: str, request: PaymentIntentUpdate) -> PaymentIntent:
     pi = load(ctx, PaymentIntent, pi_id)
-    for name in ("amount", "currency", "payment_method", "payment_method_data", "capture_method",
-                 "setup_future_usage", "payment_method_options", "customer"):
-        if params.peek(name) is not None and pi.status not in UPDATABLE:
-            raise _cannot_update(ctx, pi, name)
-    _update_amount(pi, params)
-    _update_customer(ctx, pi, params)
-    _read_details(pi, params)
-    _read_payment_options(pi, params)
+    if request.locked and pi.status not in UPDATABLE:
+        raise _cannot_update(ctx, pi, request.locked[0])
+    _update_amount(pi, request.amount, request.currency)
+    _update_customer(ctx, pi, request.customer)
+    _set_details(pi, request.details)
+    _set_payment_options(pi, request.options)
     pi.excluded_payment_method_types = (
-        params.strings("excluded_payment_method_types") or pi.excluded_payment_method_types
+        request.excluded_payment_method_types or pi.excluded_payment_method_types
     )
-    payment = _read_payment_method(ctx, params)
-    params.finish()
+    payment = chosen_payment_method(ctx, request.payment_method)
     if payment is not None:
         _use_payment_method(ctx, pi, *payment)
     save(ctx, pi)
     return pi
 
 
-def _update_amount(pi: PaymentIntent, params: Params) -> None:
-    amount = params.integer("amount")
-    currency = params.currency()
+def _update_amount(pi: PaymentIntent, amount: int | None, currency: str | None) -> None:
     if amount is None and currency is None:
         return
     pi.amount = amount if amount is not None else pi.amount
@@ -452,8 +385,8 @@ def _update_amount(pi: PaymentIntent, params: Params) -> None:
     check_amount(pi.amount, pi.currency)
 
 
-def _update_customer(ctx: Ctx, pi: PaymentIntent, params: Params) -> None:
-    customer = _read_customer(ctx, params)
+def _update_customer(ctx: Ctx, pi: PaymentIntent, customer_id: str | None) -> None:
+    customer = _customer_id(ctx, customer_id)
     if customer is None or customer == pi.customer:
         return
     if pi.customer is not None:
@@ -474,17 +407,17 @@ def _use_payment_method(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, fresh: b
 
 
 # -- confirmation (the machinery is in payment_confirmation) ----------------------------
-def confirm_payment_intent(ctx: Ctx, pi: PaymentIntent, params: Params) -> PaymentIntent:
-    """``POST /v1/payment_intents/{id}/confirm``: read the confirmation's parameters, then
+def confirm_payment_intent(ctx: Ctx, pi_id: str, request: PaymentIntentConfirm
+                           ) -> PaymentIntent:
+    """``POST /v1/payment_intents/{id}/confirm``: apply the confirmation's changes, then
     confirm (raising the CardError of a decline after recording it)."""
-    payment = _read_payment_method(ctx, params)
-    details = _subset(params, "receipt_email", "shipping")
-    _read_details(pi, details)
-    details.finish()
-    _read_payment_options(pi, params)
-    attempt = read_attempt(ctx, pi, params, confirming=True)
-    params.finish()
-    return confirm_payment(ctx, pi, payment, attempt)
+    pi = load(ctx, PaymentIntent, pi_id)
+    payment = chosen_payment_method(ctx, request.payment_method)
+    _set_details(pi, request.details)
+    _set_payment_options(pi, request.options)
+    if request.confirmation.return_url is not None:
+        pi.return_url = request.confirmation.return_url
+    return confirm_payment(ctx, pi, payment, request.confirmation.attempt)
 
 
 def complete_three_d_secure(
@@ -495,18 +428,15 @@ def complete_three_d_secure(
 
 
 # -- capture and cancel -----------------------------------------------------------------
-def capture_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentIntent:
+def capture_payment_intent(ctx: Ctx, pi_id: str, request: PaymentIntentCapture
+                           ) -> PaymentIntent:
     """Capture all or part of an authorization
     (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method)."""
     pi = load(ctx, PaymentIntent, pi_id)
-    amount = params.integer("amount_to_capture", minimum=1)
-    details = _subset(params, "metadata", "statement_descriptor", "statement_descriptor_suffix")
-    _read_details(pi, details)
-    details.finish()
-    params.boolean("final_capture")
-    params.finish()
+    _set_details(pi, request.details)
     if pi.status != "requires_capture":
         raise _cannot_capture(ctx, pi)
+    amount = request.amount_to_capture
     amount = pi.amount_capturable if amount is None else amount
     if amount > pi.amount_capturable:
         raise InvalidRequestError(
@@ -524,10 +454,6 @@ def capture_payment_intent(ctx: Ctx, pi_id: str, params: Params) -> PaymentInten
     ctx.emit("payment_intent.succeeded", pi)
     disputes.open_dispute(ctx, charge)
     return pi
-
-
-def _subset(params: Params, *names: str) -> Params:
-    return Params({name: params.raw(name) for name in names if name in params})
 
 
 def cancel_payment_intent(ctx: Ctx, pi_id: str, request: Cancellation) -> PaymentIntent:

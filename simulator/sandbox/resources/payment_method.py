@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from simulator.sandbox import bank_accounts, cards
 from simulator.sandbox.errors import CardError, InvalidRequestError, resource_missing
-from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.params import apply_metadata
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
@@ -35,11 +35,14 @@ from simulator.sandbox.resources.card import Card
 from simulator.sandbox.resources.common import empty_billing_details
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_method_data import (
-    ALLOW_REDISPLAY,
+    ALLOW_REDISPLAY as ALLOW_REDISPLAY,  # the list filter's choices
+)
+from simulator.sandbox.resources.payment_method_data import (
     BankAccountDetails,
     CardDetails,
+    PaymentMethodChoice,
     PaymentMethodData,
-    read_billing_details,
+    PaymentMethodUpdate,
 )
 
 MAX_YEARS_AHEAD = 50
@@ -268,11 +271,21 @@ def check_type_allowed(method: str, allowed: list[str] | None,
 
 
 # -- operations -------------------------------------------------------------------------
-def create_payment_method(ctx: Ctx, params: Params) -> PaymentMethod:
-    pm = build_payment_method(ctx, PaymentMethodData.from_params(params))
-    params.finish()
+def create_payment_method(ctx: Ctx, data: PaymentMethodData) -> PaymentMethod:
+    pm = build_payment_method(ctx, data)
     save(ctx, pm)
     return pm
+
+
+def chosen_payment_method(ctx: Ctx, choice: PaymentMethodChoice
+                          ) -> tuple[PaymentMethod, bool] | None:
+    """The PaymentMethod a PaymentIntent or SetupIntent request names, and whether it is
+    new and still unsaved; ``None`` when it names none."""
+    if choice.data is not None:
+        return build_payment_method(ctx, choice.data), True
+    if choice.id is not None:
+        return resolve_payment_method(ctx, choice.id, "payment_method")
+    return None
 
 
 def resolve_payment_method(ctx: Ctx, pm_id: str, param: str) -> tuple[PaymentMethod, bool]:
@@ -308,17 +321,15 @@ def retrieve_payment_method(ctx: Ctx, pm_id: str) -> PaymentMethod:
     return load_payment_method(ctx, pm_id)
 
 
-def update_payment_method(ctx: Ctx, pm_id: str, params: Params) -> PaymentMethod:
+def update_payment_method(ctx: Ctx, pm_id: str, request: PaymentMethodUpdate
+                          ) -> PaymentMethod:
     pm = load(ctx, PaymentMethod, pm_id)
     before = pm.serialize(ctx)
-    if (billing := params.hash("billing_details")) is not None:
-        pm.billing_details = read_billing_details(billing, pm.billing_details)
-    if (card := params.hash("card")) is not None:
-        _update_expiry(ctx, pm, card)
-    if (redisplay := params.enum("allow_redisplay", ALLOW_REDISPLAY)) is not None:
-        pm.allow_redisplay = redisplay
-    pm.metadata = apply_metadata(pm.metadata, params.metadata())
-    params.finish()
+    pm.billing_details = {**pm.billing_details, **request.billing_details}
+    _update_expiry(ctx, pm, request.exp_month, request.exp_year)
+    if request.allow_redisplay is not None:
+        pm.allow_redisplay = request.allow_redisplay
+    pm.metadata = apply_metadata(pm.metadata, request.metadata)
     if pm.customer is None:
         raise InvalidRequestError(
             "You must save this PaymentMethod to a customer before you can update it."
@@ -328,10 +339,7 @@ def update_payment_method(ctx: Ctx, pm_id: str, params: Params) -> PaymentMethod
     return pm
 
 
-def _update_expiry(ctx: Ctx, pm: PaymentMethod, card: Params) -> None:
-    month = card.integer("exp_month")
-    year = card.integer("exp_year")
-    card.raw("networks")
+def _update_expiry(ctx: Ctx, pm: PaymentMethod, month: int | None, year: int | None) -> None:
     if month is None and year is None:
         return
     pm.exp_year = _validate_expiry(ctx, month or pm.exp_month, year or pm.exp_year)

@@ -1,4 +1,5 @@
-"""What a new PaymentMethod is made from, as typed requests read at the edge.
+"""What a new PaymentMethod is made from, and how one is chosen or updated, as typed
+requests read at the edge.
 
 ``POST /v1/payment_methods``, ``payment_method_data`` on a PaymentIntent or SetupIntent,
 the hosted page and its headless completion all describe a new PaymentMethod the same way.
@@ -6,6 +7,8 @@ The HTTP edge reads the form into :class:`PaymentMethodData` (``from_params``, w
 checks what can be checked without the database and names the offending parameter);
 internal callers build it directly. ``payment_method.build_payment_method`` then makes the
 object, with the checks that need the sandbox (the clock for an expiry, the test cards).
+A PaymentIntent or SetupIntent names its PaymentMethod with a :class:`PaymentMethodChoice`
+(an id or new details); ``POST /v1/payment_methods/{id}`` is a :class:`PaymentMethodUpdate`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.sandbox import bank_accounts
+from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params
-from simulator.sandbox.resources.common import empty_billing_details, read_address
+from simulator.sandbox.resources.common import empty_address, empty_billing_details, read_address
 
 ALLOW_REDISPLAY = ("always", "limited", "unspecified")
 PAYMENT_METHOD_TYPES = ("card", "customer_balance", *bank_accounts.BANK_METHODS)
@@ -93,7 +97,8 @@ class PaymentMethodData:
             card = CardDetails.from_params(card_params)
         elif pm_type == "customer_balance":
             params.hash("customer_balance")  # an empty hash: nothing to give
-        billing = read_billing_details(params.hash("billing_details"))
+        billing = {**empty_billing_details(),
+                   **read_billing_changes(params.hash("billing_details"))}
         if pm_type in bank_accounts.BANK_METHODS:
             account = params.hash(pm_type, required=True)
             assert account is not None
@@ -104,19 +109,58 @@ class PaymentMethodData:
                    or "unspecified")
 
 
+@dataclass(frozen=True)
+class PaymentMethodChoice:
+    """``payment_method`` (an id, or a test id such as ``pm_card_visa``) or
+    ``payment_method_data`` (a new one), never both; neither leaves the current one."""
 
-def read_billing_details(params: Params | None, current: dict[str, Any] | None = None
-                         ) -> dict[str, Any]:
-    """Billing details as Stripe merges them: given keys replace, others stay."""
-    details = dict(current or empty_billing_details())
+    id: str | None = None
+    data: PaymentMethodData | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> PaymentMethodChoice:
+        data = params.hash("payment_method_data")
+        pm_id = params.string("payment_method")
+        if data is not None and pm_id is not None:
+            raise InvalidRequestError(
+                "You cannot pass both `payment_method` and `payment_method_data`.",
+                param="payment_method_data")
+        return cls(pm_id, PaymentMethodData.from_params(data) if data is not None else None)
+
+
+@dataclass(frozen=True)
+class PaymentMethodUpdate:
+    """``POST /v1/payment_methods/{id}``: the billing details given (merged over the
+    current ones), a card's new expiry, ``allow_redisplay`` and metadata changes."""
+
+    billing_details: dict[str, Any] = field(default_factory=dict)
+    exp_month: int | None = None
+    exp_year: int | None = None
+    allow_redisplay: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> PaymentMethodUpdate:
+        billing = read_billing_changes(params.hash("billing_details"))
+        exp_month = exp_year = None
+        if (card := params.hash("card")) is not None:
+            exp_month, exp_year = card.integer("exp_month"), card.integer("exp_year")
+            card.raw("networks")
+        request = cls(billing, exp_month, exp_year,
+                      params.enum("allow_redisplay", ALLOW_REDISPLAY), params.metadata())
+        params.finish()
+        return request
+
+
+def read_billing_changes(params: Params | None) -> dict[str, Any]:
+    """The billing details given: an address replaces the whole address, the other keys
+    only themselves."""
+    changes: dict[str, Any] = {}
     if params is None:
-        return details
+        return changes
     if "address" in params:
-        address = params.hash("address")
-        details["address"] = {**details["address"], **(read_address(address) or {})}
-    for name in ("email", "name", "phone"):
+        changes["address"] = read_address(params.hash("address")) or empty_address()
+    for name in ("email", "name", "phone", "tax_id"):
         if name in params:
-            details[name] = params.string(name)
-    if "tax_id" in params:
-        details["tax_id"] = params.string("tax_id")
-    return details
+            changes[name] = params.string(name)
+    return changes

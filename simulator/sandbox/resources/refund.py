@@ -103,17 +103,34 @@ class Refund(StripeObject):
 
 
 # -- creating ---------------------------------------------------------------------------
-def create_refund(ctx: Ctx, params: Params) -> Refund:
-    charge_id = params.string("charge")
-    pi_id = params.string("payment_intent")
-    amount = params.integer("amount", minimum=1)
-    reason = params.enum("reason", REASONS)
-    metadata = apply_metadata({}, params.metadata())
-    for ignored in ("refund_application_fee", "reverse_transfer", "instructions_email", "origin"):
-        params.raw(ignored)
-    params.finish()
-    charge = _charge_to_refund(ctx, charge_id, pi_id)
-    return refund_charge(ctx, charge, amount, reason, metadata)
+@dataclass(frozen=True)
+class RefundCreate:
+    """A refund of ``charge`` or of ``payment_intent``'s charge (at least one of them);
+    ``amount`` defaults to everything left."""
+
+    charge: str | None = None
+    payment_intent: str | None = None
+    amount: int | None = None
+    reason: str | None = None  # one of REASONS
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> RefundCreate:
+        request = cls(charge=params.string("charge"),
+                      payment_intent=params.string("payment_intent"),
+                      amount=params.integer("amount", minimum=1),
+                      reason=params.enum("reason", REASONS), metadata=params.metadata())
+        for ignored in ("refund_application_fee", "reverse_transfer", "instructions_email",
+                        "origin"):
+            params.raw(ignored)
+        params.finish()
+        return request
+
+
+def create_refund(ctx: Ctx, request: RefundCreate) -> Refund:
+    metadata = apply_metadata({}, request.metadata)
+    charge = _charge_to_refund(ctx, request.charge, request.payment_intent)
+    return refund_charge(ctx, charge, request.amount, request.reason, metadata)
 
 
 def _charge_to_refund(ctx: Ctx, charge_id: str | None, pi_id: str | None) -> Charge:
@@ -276,11 +293,21 @@ def retrieve_refund(ctx: Ctx, refund_id: str) -> Refund:
     return load(ctx, Refund, refund_id)
 
 
-def update_refund(ctx: Ctx, refund_id: str, params: Params) -> Refund:
+@dataclass(frozen=True)
+class RefundUpdate:
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> RefundUpdate:
+        request = cls(params.metadata())
+        params.finish()
+        return request
+
+
+def update_refund(ctx: Ctx, refund_id: str, request: RefundUpdate) -> Refund:
     refund = load(ctx, Refund, refund_id)
     before = refund.serialize(ctx)
-    refund.metadata = apply_metadata(refund.metadata, params.metadata())
-    params.finish()
+    refund.metadata = apply_metadata(refund.metadata, request.metadata)
     save(ctx, refund)
     if refund.serialize(ctx) != before:
         _emit_refund_change(ctx, refund, before)

@@ -18,24 +18,26 @@ from typing import Any, Literal
 
 from simulator.sandbox import cards, versions
 from simulator.sandbox.errors import DOC_URL, CardError, InvalidRequestError, parameter_unknown
-from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.params import apply_metadata
 from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
-from simulator.sandbox.resources.common import Cancellation
+from simulator.sandbox.resources.common import UNSET, Cancellation
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_method import (
     PaymentMethod,
     attach,
-    build_payment_method,
+    chosen_payment_method,
     load_payment_method,
-    resolve_payment_method,
 )
-from simulator.sandbox.resources.payment_method_data import PaymentMethodData
+from simulator.sandbox.resources.setup_intent_requests import (
+    SetupIntentConfirm,
+    SetupIntentCreate,
+    SetupIntentFields,
+    SetupIntentUpdate,
+)
 
 Status = Literal["requires_payment_method", "requires_confirmation", "requires_action",
                  "processing", "canceled", "succeeded"]
-USAGES = ("off_session", "on_session")
 CANCELLATION_REASONS = ("abandoned", "requested_by_customer", "duplicate")
-REQUEST_THREE_D_SECURE = ("automatic", "any", "challenge")
 CONFIRMABLE: tuple[Status, ...] = ("requires_payment_method", "requires_confirmation",
                                    "requires_action")
 CANCELABLE: tuple[Status, ...] = ("requires_payment_method", "requires_confirmation",
@@ -117,85 +119,34 @@ class SetupIntent(StripeObject):
                                    extra={"setup_intent": self.serialize(ctx)})
 
 
-# -- reading parameters -----------------------------------------------------------------
-def _read_common(ctx: Ctx, seti: SetupIntent, params: Params) -> None:
-    if "customer" in params:
-        customer = params.string("customer")
-        seti.customer = load(ctx, Customer, customer, "customer").id if customer else None
-    if "description" in params:
-        seti.description = params.string("description")
-    seti.metadata = apply_metadata(seti.metadata, params.metadata())
-    options = params.hash("payment_method_options")
-    card = options.hash("card") if options is not None else None
-    if card is not None:
-        seti.request_three_d_secure = card.enum(
-            "request_three_d_secure", REQUEST_THREE_D_SECURE) or seti.request_three_d_secure
-        for ignored in ("mandate_options", "network", "moto"):
-            card.raw(ignored)
-        card.finish()
-    if options is not None:
-        options.finish()
-
-
-def _read_method_types(ctx: Ctx, seti: SetupIntent, params: Params) -> None:
-    if not versions.accepts_payment_method_types(ctx.api_version) and (
-            params.peek("payment_method_types") is not None):
-        raise parameter_unknown("payment_method_types")
-    types = params.strings("payment_method_types") or params.strings(
-        "allowed_payment_method_types")
-    automatic = params.hash("automatic_payment_methods")
-    if automatic is not None and types:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: automatic_payment_methods,"
-            " payment_method_types.", param="automatic_payment_methods")
-    unsupported = [t for t in types or [] if t != "card"]
-    if unsupported:
-        raise InvalidRequestError(
-            f"The payment method type \"{unsupported[0]}\" is invalid. The sandbox sets up"
-            " cards only.", param="payment_method_types")
-    if automatic is not None:
-        enabled = automatic.boolean("enabled", required=True)
-        redirects = automatic.enum("allow_redirects", ("always", "never")) or "always"
-        seti.automatic_payment_methods = {"allow_redirects": redirects, "enabled": enabled}
-    elif not types:
-        seti.automatic_payment_methods = {"allow_redirects": "always", "enabled": True}
-
-
-def _read_payment_method(ctx: Ctx, params: Params) -> tuple[PaymentMethod, bool] | None:
-    data = params.hash("payment_method_data")
-    pm_id = params.string("payment_method")
-    if data is not None and pm_id is not None:
-        raise InvalidRequestError(
-            "You cannot pass both `payment_method` and `payment_method_data`.",
-            param="payment_method_data")
-    if data is not None:
-        return build_payment_method(ctx, PaymentMethodData.from_params(data)), True
-    if pm_id is not None:
-        return resolve_payment_method(ctx, pm_id, "payment_method")
-    return None
-
-
 # -- operations -------------------------------------------------------------------------
-def create_setup_intent(ctx: Ctx, params: Params) -> SetupIntent:
+def _set_fields(ctx: Ctx, seti: SetupIntent, fields: SetupIntentFields) -> None:
+    if fields.customer is not UNSET:
+        customer = fields.customer
+        seti.customer = load(ctx, Customer, customer, "customer").id if customer else None
+    if fields.description is not UNSET:
+        seti.description = fields.description
+    seti.metadata = apply_metadata(seti.metadata, fields.metadata)
+    seti.request_three_d_secure = fields.request_three_d_secure or seti.request_three_d_secure
+
+
+def create_setup_intent(ctx: Ctx, request: SetupIntentCreate) -> SetupIntent:
     seti_id = f"seti_1{ctx.ids.sortable(23)}"
     seti = SetupIntent(id=seti_id, created=ctx.now,
                        client_secret=f"{seti_id}_secret_{ctx.ids.token(25)}")
-    seti.usage = params.enum("usage", USAGES) or "off_session"
-    _read_common(ctx, seti, params)
-    _read_method_types(ctx, seti, params)
-    payment = _read_payment_method(ctx, params)
-    confirm = params.boolean("confirm") or False
-    seti.return_url = params.string("return_url")
-    for accepted in ("mandate_data", "single_use", "on_behalf_of", "flow_directions",
-                     "attach_to_self", "use_stripe_sdk", "confirmation_token",
-                     "payment_method_configuration", "excluded_payment_method_types"):
-        params.raw(accepted)
-    params.finish()
+    seti.usage = request.usage
+    _set_fields(ctx, seti, request.fields)
+    if request.payment_method_types is not None and not versions.accepts_payment_method_types(
+            ctx.api_version):
+        raise parameter_unknown("payment_method_types")
+    seti.automatic_payment_methods = request.automatic_payment_methods
+    payment = chosen_payment_method(ctx, request.payment_method)
+    seti.return_url = request.return_url
     if payment is not None:
         seti.payment_method = payment[0].id
         seti.status = "requires_confirmation"
     ctx.emit("setup_intent.created", seti)
-    if confirm:
+    if request.confirm:
         if payment is None:
             raise InvalidRequestError(
                 "You cannot confirm this SetupIntent because it's missing a payment method."
@@ -247,16 +198,14 @@ def retrieve_setup_intent(ctx: Ctx, seti_id: str) -> SetupIntent:
     return load(ctx, SetupIntent, seti_id)
 
 
-def update_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
+def update_setup_intent(ctx: Ctx, seti_id: str, request: SetupIntentUpdate) -> SetupIntent:
     seti = load(ctx, SetupIntent, seti_id)
     if seti.status in ("succeeded", "canceled", "processing"):
-        params.finish()
         raise seti.unexpected_state(
             ctx, f"You cannot update this SetupIntent because it has a status of"
             f" {seti.status}.")
-    _read_common(ctx, seti, params)
-    payment = _read_payment_method(ctx, params)
-    params.finish()
+    _set_fields(ctx, seti, request.fields)
+    payment = chosen_payment_method(ctx, request.payment_method)
     if payment is not None:
         _save_new_payment_method(ctx, payment)
         seti.payment_method = payment[0].id
@@ -265,14 +214,10 @@ def update_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
     return seti
 
 
-def confirm_setup_intent(ctx: Ctx, seti_id: str, params: Params) -> SetupIntent:
+def confirm_setup_intent(ctx: Ctx, seti_id: str, request: SetupIntentConfirm) -> SetupIntent:
     seti = load(ctx, SetupIntent, seti_id)
-    payment = _read_payment_method(ctx, params)
-    seti.return_url = params.string("return_url") or seti.return_url
-    for accepted in ("mandate_data", "use_stripe_sdk", "confirmation_token",
-                     "payment_method_options", "client_secret"):
-        params.raw(accepted)
-    params.finish()
+    payment = chosen_payment_method(ctx, request.payment_method)
+    seti.return_url = request.return_url or seti.return_url
     if seti.status not in CONFIRMABLE:
         raise seti.unexpected_state(
             ctx, f"You cannot confirm this SetupIntent because it has a status of"

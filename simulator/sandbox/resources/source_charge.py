@@ -11,6 +11,8 @@ later emits ``charge.captured``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from simulator.sandbox import cards
 from simulator.sandbox.errors import CardError, InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
@@ -18,14 +20,60 @@ from simulator.sandbox.resources import charge as charges
 from simulator.sandbox.resources import dispute as disputes
 from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
 from simulator.sandbox.resources.card import Card, customer_card
-from simulator.sandbox.resources.common import read_shipping
+from simulator.sandbox.resources.common import UNSET, Maybe
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_intent import check_amount
+from simulator.sandbox.resources.payment_intent_requests import PaymentDetails, read_amount
 from simulator.sandbox.resources.token import card_for_source
 
 # The Charges API has no 3-D Secure step: cards that require it are declined.
 AUTHENTICATION_DECLINE = cards.decline("authentication_required")
 NO_SOURCE = "Cannot charge a customer that has no active card"
+CAPTURE_FIELDS = ("receipt_email", "statement_descriptor", "statement_descriptor_suffix",
+                  "transfer_group")
+
+
+@dataclass(frozen=True)
+class ChargeCreate:
+    """``source`` (a token) or ``customer`` (its default card, or the card ``source``
+    names); ``capture=false`` authorizes only."""
+
+    amount: int
+    currency: str
+    details: PaymentDetails = field(default_factory=PaymentDetails)
+    source: str | None = None
+    customer: str | None = None
+    capture: bool = True
+
+    @classmethod
+    def from_params(cls, params: Params) -> ChargeCreate:
+        amount, currency = read_amount(params)
+        source = params.string("source")
+        customer = params.string("customer")
+        capture = params.boolean("capture") is not False
+        params.raw("radar_options")
+        details = PaymentDetails.from_params(params)
+        params.finish()
+        return cls(amount, currency, details, source, customer, capture)
+
+
+@dataclass(frozen=True)
+class ChargeCapture:
+    """All (``amount`` not given) or part of an uncaptured charge, and the fields that
+    capturing may still change."""
+
+    amount: int | None = None
+    receipt_email: Maybe[str | None] = UNSET
+    statement_descriptor: Maybe[str | None] = UNSET
+    statement_descriptor_suffix: Maybe[str | None] = UNSET
+    transfer_group: Maybe[str | None] = UNSET
+
+    @classmethod
+    def from_params(cls, params: Params) -> ChargeCapture:
+        amount = params.integer("amount", minimum=1)
+        text = {name: params.string(name) for name in CAPTURE_FIELDS if name in params}
+        params.finish()
+        return cls(amount, **text)
 
 
 def _customer_source(ctx: Ctx, customer: Customer, source: str | None) -> Card:
@@ -83,40 +131,20 @@ def _new_charge(ctx: Ctx, card: Card, amount: int, currency: str,
     )
 
 
-def _read_details(charge: charges.Charge, params: Params) -> None:
-    for name, limit in (("description", 1000), ("receipt_email", 800), ("transfer_group", 5000),
-                        ("statement_descriptor", 22), ("statement_descriptor_suffix", 22)):
-        if name in params:
-            setattr(charge, name, params.string(name, max_length=limit))
-    if "shipping" in params:
-        charge.shipping = read_shipping(params.hash("shipping"))
-    charge.metadata = apply_metadata({}, params.metadata())
-
-
-def create_charge(ctx: Ctx, params: Params) -> charges.Charge:
-    amount = params.required_integer("amount")
-    currency = params.currency(required=True)
-    assert currency is not None
+def create_charge(ctx: Ctx, request: ChargeCreate) -> charges.Charge:
+    amount, currency = request.amount, request.currency
     check_amount(amount, currency)
-    source = params.string("source")
-    customer_id = params.string("customer")
-    capture = params.boolean("capture")
-    params.raw("radar_options")
-    details = Params({name: params.raw(name) for name in (
-        "description", "receipt_email", "transfer_group", "statement_descriptor",
-        "statement_descriptor_suffix", "shipping", "metadata") if name in params})
-    params.finish()
-    card = _card_to_charge(ctx, source, customer_id)
+    card = _card_to_charge(ctx, request.source, request.customer)
     decline = _decline_for(card)
     charge = _new_charge(ctx, card, amount, currency, decline)
-    _read_details(charge, details)
-    details.finish()
+    request.details.set_on(charge)
+    charge.metadata = apply_metadata({}, request.details.metadata)
     if decline is not None:
         save(ctx, charge)
         ctx.emit("charge.failed", charge)
         raise CardError(decline.message, code=decline.code, param=decline.param,
                         decline_code=decline.decline_code, extra={"charge": charge.id})
-    if capture is not False:
+    if request.capture:
         charges.capture(ctx, charge, amount)
     save(ctx, charge)
     ctx.emit("charge.succeeded", charge)
@@ -125,16 +153,13 @@ def create_charge(ctx: Ctx, params: Params) -> charges.Charge:
     return charge
 
 
-def capture_charge(ctx: Ctx, charge_id: str, params: Params) -> charges.Charge:
+def capture_charge(ctx: Ctx, charge_id: str, request: ChargeCapture) -> charges.Charge:
     """Capture all or part of an uncaptured charge made with a source; the rest is
     released (reported as refunded)."""
     charge = load(ctx, charges.Charge, charge_id)
-    amount = params.integer("amount", minimum=1)
-    for name in ("receipt_email", "statement_descriptor", "statement_descriptor_suffix",
-                 "transfer_group"):
-        if name in params:
-            setattr(charge, name, params.string(name))
-    params.finish()
+    for name in CAPTURE_FIELDS:
+        if (value := getattr(request, name)) is not UNSET:
+            setattr(charge, name, value)
     if charge.payment_intent is not None:
         raise InvalidRequestError(
             "This charge belongs to a PaymentIntent: capture the PaymentIntent"
@@ -142,7 +167,7 @@ def capture_charge(ctx: Ctx, charge_id: str, params: Params) -> charges.Charge:
     if charge.captured or charge.status != "succeeded":
         raise InvalidRequestError(f"Charge {charge.id} has already been captured.",
                                   code="charge_already_captured")
-    amount = charge.amount if amount is None else amount
+    amount = charge.amount if request.amount is None else request.amount
     if amount > charge.amount:
         raise InvalidRequestError(
             "The payment could not be captured because the requested capture amount is"

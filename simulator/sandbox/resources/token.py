@@ -9,14 +9,14 @@ used once: a second use is refused, as on Stripe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.sandbox import cards
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources.base import Ctx, StripeObject, find, save
-from simulator.sandbox.resources.card import ADDRESS_FIELDS, Card, card_from_profile
+from simulator.sandbox.resources.card import Card, card_from_profile, read_card_address
 from simulator.sandbox.resources.payment_method import (
     _test_expiry,
     _validate_cvc,
@@ -69,23 +69,41 @@ def retrieve_token(ctx: Ctx, token_id: str) -> Token:
     return _test_token(ctx, token_id, profile)
 
 
-def create_token(ctx: Ctx, params: Params) -> Token:
+@dataclass(frozen=True)
+class TokenCreate:
     """``POST /v1/tokens`` with ``card[number]``, ``card[exp_month]``, ``card[exp_year]``,
-    ``card[cvc]``, ``card[name]`` and ``card[address_*]``."""
-    details = params.hash("card", required=True)
-    assert details is not None
-    number = _validate_number(details.required_string("number"))
-    exp_month = details.required_integer("exp_month")
-    exp_year = _validate_expiry(ctx, exp_month, details.required_integer("exp_year"))
-    cvc = details.string("cvc")
+    ``card[cvc]``, ``card[name]`` and ``card[address_*]`` (``address`` holds those given);
+    ``card[currency]`` is accepted, not modelled."""
+
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str | None = None
+    name: str | None = None
+    address: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: Params) -> TokenCreate:
+        details = params.hash("card", required=True)
+        assert details is not None
+        request = cls(details.required_string("number"), details.required_integer("exp_month"),
+                      details.required_integer("exp_year"), details.string("cvc"),
+                      details.string("name"), read_card_address(details))
+        details.string("currency")
+        details.raw("networks")
+        params.finish()
+        return request
+
+
+def create_token(ctx: Ctx, request: TokenCreate) -> Token:
+    number = _validate_number(request.number)
+    exp_year = _validate_expiry(ctx, request.exp_month, request.exp_year)
     profile = cards.by_number(number)
-    _validate_cvc(cvc, profile.brand)
-    card = card_from_profile(ctx, profile, exp_month, exp_year, cvc_provided=cvc is not None)
-    card.name = details.string("name")
-    card.address = {name: details.string(name) for name in ADDRESS_FIELDS if name in details}
-    details.string("currency")
-    details.raw("networks")
-    params.finish()
+    _validate_cvc(request.cvc, profile.brand)
+    card = card_from_profile(ctx, profile, request.exp_month, exp_year,
+                             cvc_provided=request.cvc is not None)
+    card.name = request.name
+    card.address = dict(request.address)
     token = Token(id=ctx.ids.new("tok"), created=ctx.now, card=card.state())
     save(ctx, token)
     return token
