@@ -1,13 +1,26 @@
-"""Hashes that several Stripe objects share: addresses, billing details, shipping."""
+"""Hashes that several Stripe objects share: addresses, billing details, shipping; and
+``UNSET``, the value of a typed request's field that the request does not mention."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, TypeVar, Union
 
 from simulator.sandbox.params import Params
 
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+class Unset(enum.Enum):
+    """A field the request does not mention (not the same as one set to nothing)."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+T = TypeVar("T")
+Maybe: TypeAlias = Union[T, Unset]  # noqa: UP007 (a generic alias needs Union)
 
 
 def empty_address() -> dict[str, Any]:

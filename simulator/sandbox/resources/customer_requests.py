@@ -8,24 +8,13 @@ which is not the same as one set to nothing (``email=`` clears it).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar, Union
+from typing import Any
 
 from simulator.sandbox.params import Params
-from simulator.sandbox.resources.common import read_address, read_shipping
+from simulator.sandbox.resources.common import UNSET, Maybe, read_address, read_shipping
 from simulator.sandbox.resources.customer import TAX_EXEMPT, read_reconciliation_mode
 
-
-class Unset(enum.Enum):
-    """A field the request does not mention."""
-
-    UNSET = "unset"
-
-
-UNSET = Unset.UNSET
-T = TypeVar("T")
-Maybe: TypeAlias = Union[T, Unset]  # noqa: UP007 (a generic alias needs Union)
 TEXT_FIELDS = ("email", "name", "description", "phone")
 
 
