@@ -80,9 +80,6 @@ PARAMS_BUILT_IN = frozenset({
     "simulator/sandbox/params.py",
     "simulator/sandbox/api/endpoint.py",
     "simulator/sandbox/hosted/routes.py",
-    # Still reads a currency option through a Params it builds, until coupons take typed
-    # requests; the last case left.
-    "simulator/sandbox/resources/coupon.py",
 })
 
 

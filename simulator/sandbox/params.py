@@ -209,14 +209,7 @@ class Params:
         value = self.string(key, required=required)
         if value is None:
             return None
-        lowered = value.lower()
-        if not re.fullmatch(r"[a-z]{3}", lowered) or lowered not in SUPPORTED_CURRENCIES:
-            raise InvalidRequestError(
-                f"Invalid currency: {lowered}. Stripe currently supports these currencies: "
-                + ", ".join(sorted(SUPPORTED_CURRENCIES)),
-                param=self.name(key),
-            )
-        return lowered
+        return currency_code(value, self.name(key))
 
     # -- structured reads ---------------------------------------------------------------
     def hash(self, key: str, *, required: bool = False) -> Params | None:
@@ -350,6 +343,18 @@ def apply_metadata(
             param=param,
         )
     return merged
+
+
+def currency_code(value: str, param: str) -> str:
+    """``value`` as a supported ISO currency code in lower case, or Stripe's refusal."""
+    lowered = value.lower()
+    if not re.fullmatch(r"[a-z]{3}", lowered) or lowered not in SUPPORTED_CURRENCIES:
+        raise InvalidRequestError(
+            f"Invalid currency: {lowered}. Stripe currently supports these currencies: "
+            + ", ".join(sorted(SUPPORTED_CURRENCIES)),
+            param=param,
+        )
+    return lowered
 
 
 def invalid_enum(param: str, value: str, options: list[str]) -> InvalidRequestError:

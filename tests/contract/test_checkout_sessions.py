@@ -19,11 +19,15 @@ from simulator.common.ids import IdGenerator
 from simulator.sandbox import registrations
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.flows.checkout_expiry import expire_when_due
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.catalog_requests import PriceCreate, PriceData
+from simulator.sandbox.resources.checkout_line_items import CheckoutLineItem
+from simulator.sandbox.resources.checkout_options import PaymentIntentData
+from simulator.sandbox.resources.checkout_session_requests import CheckoutSessionCreate
 from simulator.sandbox.resources.event import EventLog
 from simulator.sandbox.resources.price import create_price
+from simulator.sandbox.resources.product import ProductData
 from simulator.sandbox.store import Store
 
 SUCCESS_URL = "https://auction.example/paid?session_id={CHECKOUT_SESSION_ID}"
@@ -324,11 +328,12 @@ def ctx(tmp_path: Path) -> Iterator[Ctx]:
     store.close()
 
 
-def _open_session(ctx: Ctx, **extra: Any) -> sessions.CheckoutSession:
-    price = create_price(ctx, Params({"currency": "usd", "unit_amount": "64200",
-                                      "product_data": {"name": "Lot 17"}}))
-    return sessions.create_checkout_session(ctx, Params({
-        "mode": "payment", "line_items": [{"price": price.id, "quantity": "1"}], **extra}))
+def _open_session(ctx: Ctx, payment_intent_data: PaymentIntentData | None = None
+                  ) -> sessions.CheckoutSession:
+    price = create_price(ctx, PriceCreate(ProductData("Lot 17"), PriceData("usd", "64200")))
+    return sessions.create_checkout_session(ctx, CheckoutSessionCreate(
+        mode="payment", line_items=(CheckoutLineItem(price.id, 1),),
+        payment_intent_data=payment_intent_data))
 
 
 def test_open_session_for_payment_refuses_sessions_past_expiry(ctx: Ctx) -> None:
@@ -362,7 +367,7 @@ def test_mark_session_complete(ctx: Ctx) -> None:
 
 
 def test_manual_capture_completes_unpaid(ctx: Ctx) -> None:
-    session = _open_session(ctx, payment_intent_data={"capture_method": "manual"})
+    session = _open_session(ctx, PaymentIntentData(capture_method="manual"))
     done = sessions.mark_session_complete(ctx, session, "pi_test_2", {})
     assert done.payment_status == "unpaid"
 

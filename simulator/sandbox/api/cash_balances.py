@@ -28,7 +28,8 @@ def retrieve(ctx: Ctx, params: Params, customer_id: str) -> dict[str, Any]:
 @bp.post("/v1/customers/<customer_id>/cash_balance")
 @stripe_endpoint
 def update(ctx: Ctx, params: Params, customer_id: str) -> dict[str, Any]:
-    return cash_balance.update_cash_balance(ctx, customer_id, params)
+    request = cash_balance.CashBalanceUpdate.from_params(params)
+    return cash_balance.update_cash_balance(ctx, customer_id, request)
 
 
 @bp.get("/v1/customers/<customer_id>/cash_balance_transactions")
@@ -50,10 +51,13 @@ def retrieve_transaction(ctx: Ctx, params: Params, customer_id: str, transaction
 @bp.post("/v1/test_helpers/customers/<customer_id>/fund_cash_balance")
 @stripe_endpoint
 def fund(ctx: Ctx, params: Params, customer_id: str) -> cash_balance.CashBalanceTransaction:
-    return cash_flows.fund_cash_balance(ctx, customer_id, params)
+    funding = cash_balance.CashBalanceFunding.from_params(params)
+    return cash_flows.fund_cash_balance(ctx, customer_id, funding)
 
 
 @bp.post("/v1/payment_intents/<pi_id>/apply_customer_balance")
 @stripe_endpoint
 def apply_customer_balance(ctx: Ctx, params: Params, pi_id: str) -> PaymentIntent:
-    return cash_flows.apply_customer_balance(ctx, pi_id, params)
+    application = cash_balance.CashApplication.from_params(params)
+    params.finish()  # a misspelt ``amount`` is refused before the balance is checked
+    return cash_flows.apply_customer_balance(ctx, pi_id, application)

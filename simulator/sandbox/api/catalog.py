@@ -15,6 +15,12 @@ from simulator.sandbox.params import Params
 from simulator.sandbox.resources import price as prices
 from simulator.sandbox.resources import product as products
 from simulator.sandbox.resources.base import Ctx, StripeObject
+from simulator.sandbox.resources.catalog_requests import (
+    PriceCreate,
+    PriceUpdate,
+    ProductCreate,
+    ProductUpdate,
+)
 
 bp = Blueprint("catalog", __name__)
 MAX_LOOKUP_KEYS = 10
@@ -25,7 +31,7 @@ _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": ope
 @bp.post("/v1/products")
 @stripe_endpoint
 def create_product(ctx: Ctx, params: Params) -> products.Product:
-    return catalog.create_product(ctx, params)
+    return catalog.create_product(ctx, ProductCreate.from_params(params))
 
 
 @bp.get("/v1/products/<product_id>")
@@ -37,7 +43,7 @@ def retrieve_product(ctx: Ctx, params: Params, product_id: str) -> products.Prod
 @bp.post("/v1/products/<product_id>")
 @stripe_endpoint
 def update_product(ctx: Ctx, params: Params, product_id: str) -> products.Product:
-    return catalog.update_product(ctx, product_id, params)
+    return catalog.update_product(ctx, product_id, ProductUpdate.from_params(params))
 
 
 @bp.delete("/v1/products/<product_id>")
@@ -100,7 +106,7 @@ def _position(ids: list[str], object_id: str, noun: str, param: str) -> int:
 @bp.post("/v1/prices")
 @stripe_endpoint
 def create_price(ctx: Ctx, params: Params) -> prices.Price:
-    return prices.create_price(ctx, params)
+    return prices.create_price(ctx, PriceCreate.from_params(params))
 
 
 @bp.get("/v1/prices/<price_id>")
@@ -112,7 +118,7 @@ def retrieve_price(ctx: Ctx, params: Params, price_id: str) -> prices.Price:
 @bp.post("/v1/prices/<price_id>")
 @stripe_endpoint
 def update_price(ctx: Ctx, params: Params, price_id: str) -> prices.Price:
-    return prices.update_price(ctx, price_id, params)
+    return prices.update_price(ctx, price_id, PriceUpdate.from_params(params))
 
 
 @bp.get("/v1/prices")

@@ -12,6 +12,7 @@ from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources.base import Ctx, load
 from simulator.sandbox.resources.checkout_line_items import LineItem, line_items_url
+from simulator.sandbox.resources.checkout_session_requests import CheckoutSessionCreate
 
 bp = Blueprint("checkout", __name__)
 
@@ -19,7 +20,8 @@ bp = Blueprint("checkout", __name__)
 @bp.post("/v1/checkout/sessions")
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> sessions.CheckoutSession:
-    return checkout_sessions.create_checkout_session(ctx, params)
+    request = CheckoutSessionCreate.from_params(params, ctx.api_version)
+    return checkout_sessions.create_checkout_session(ctx, request)
 
 
 @bp.get("/v1/checkout/sessions/<session_id>")

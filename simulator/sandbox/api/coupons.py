@@ -16,7 +16,7 @@ bp = Blueprint("coupons", __name__)
 @bp.post("/v1/coupons")
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> coupons.Coupon:
-    return coupons.create_coupon(ctx, params)
+    return coupons.create_coupon(ctx, coupons.CouponCreate.from_params(params))
 
 
 @bp.get("/v1/coupons/<coupon_id>")
@@ -28,7 +28,7 @@ def retrieve(ctx: Ctx, params: Params, coupon_id: str) -> coupons.Coupon:
 @bp.post("/v1/coupons/<coupon_id>")
 @stripe_endpoint
 def update(ctx: Ctx, params: Params, coupon_id: str) -> coupons.Coupon:
-    return coupons.update_coupon(ctx, coupon_id, params)
+    return coupons.update_coupon(ctx, coupon_id, coupons.CouponUpdate.from_params(params))
 
 
 @bp.delete("/v1/coupons/<coupon_id>")

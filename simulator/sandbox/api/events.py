@@ -39,7 +39,8 @@ def list_events(ctx: Ctx, params: Params) -> ListResult:
 @bp.post("/v1/webhook_endpoints")
 @stripe_endpoint
 def create_endpoint(ctx: Ctx, params: Params) -> dict[str, Any]:
-    return endpoints.with_secret(ctx, endpoints.create_webhook_endpoint(ctx, params))
+    request = endpoints.WebhookEndpointCreate.from_params(params)
+    return endpoints.with_secret(ctx, endpoints.create_webhook_endpoint(ctx, request))
 
 
 @bp.get("/v1/webhook_endpoints/<endpoint_id>")
@@ -51,7 +52,8 @@ def retrieve_endpoint(ctx: Ctx, params: Params, endpoint_id: str) -> endpoints.W
 @bp.post("/v1/webhook_endpoints/<endpoint_id>")
 @stripe_endpoint
 def update_endpoint(ctx: Ctx, params: Params, endpoint_id: str) -> endpoints.WebhookEndpoint:
-    return endpoints.update_webhook_endpoint(ctx, endpoint_id, params)
+    request = endpoints.WebhookEndpointUpdate.from_params(params)
+    return endpoints.update_webhook_endpoint(ctx, endpoint_id, request)
 
 
 @bp.delete("/v1/webhook_endpoints/<endpoint_id>")

@@ -18,7 +18,7 @@ URL = "/v1/test_helpers/test_clocks"
 @bp.post(URL)
 @stripe_endpoint
 def create(ctx: Ctx, params: Params) -> clocks.TestClock:
-    return clocks.create_test_clock(ctx, params)
+    return clocks.create_test_clock(ctx, clocks.TestClockCreate.from_params(params))
 
 
 @bp.get(f"{URL}/<clock_id>")
@@ -36,7 +36,9 @@ def delete(ctx: Ctx, params: Params, clock_id: str) -> clocks.TestClock:
 @bp.post(f"{URL}/<clock_id>/advance")
 @stripe_endpoint
 def advance(ctx: Ctx, params: Params, clock_id: str) -> clocks.TestClock:
-    return clocks.advance_test_clock(ctx, clock_id, params)
+    request = clocks.TestClockAdvance.from_params(params)
+    params.finish()  # unknown parameters are refused before the clock's state is checked
+    return clocks.advance_test_clock(ctx, clock_id, request)
 
 
 @bp.get(URL)

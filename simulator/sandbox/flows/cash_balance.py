@@ -13,7 +13,6 @@ applies it instead)."""
 from __future__ import annotations
 
 from simulator.sandbox.errors import InvalidRequestError
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources import bank_transfer, cash_balance
 from simulator.sandbox.resources.base import Ctx, load, save
 from simulator.sandbox.resources.customer import Customer
@@ -23,14 +22,10 @@ from simulator.sandbox.resources.payment_method import load_payment_method
 PAGE = 100
 
 
-def fund_cash_balance(ctx: Ctx, customer_id: str, params: Params
+def fund_cash_balance(ctx: Ctx, customer_id: str, funding: cash_balance.CashBalanceFunding
                       ) -> cash_balance.CashBalanceTransaction:
     customer = load(ctx, Customer, customer_id)
-    amount = params.required_integer("amount", minimum=1)
-    currency = params.currency(required=True)
-    assert currency is not None
-    reference = params.string("reference")
-    params.finish()
+    amount, currency, reference = funding.amount, funding.currency, funding.reference
     kind = cash_balance.funding_currency(currency)
     funded = cash_balance.record(ctx, customer, currency, amount, "funded",
                                  cash_balance.funded_details(kind, reference))
@@ -65,13 +60,12 @@ def awaiting_payments(ctx: Ctx, customer_id: str, currency: str,
     return quoted + [pi for pi in oldest_first if pi not in quoted]
 
 
-def apply_customer_balance(ctx: Ctx, pi_id: str, params: Params) -> PaymentIntent:
+def apply_customer_balance(ctx: Ctx, pi_id: str, application: cash_balance.CashApplication
+                           ) -> PaymentIntent:
     """``POST /v1/payment_intents/{intent}/apply_customer_balance``: apply ``amount`` (by
     default what the PaymentIntent still lacks) from the customer's cash balance."""
     pi = load(ctx, PaymentIntent, pi_id)
-    amount = params.integer("amount", minimum=1)
-    currency = params.currency()
-    params.finish()
+    amount, currency = application.amount, application.currency
     if not pi.awaiting_funds or pi.customer is None:
         raise pi.unexpected_state(
             ctx, "You can only apply a customer's cash balance to a customer_balance"

@@ -4,30 +4,20 @@ product's life that read or write its Prices too."""
 from __future__ import annotations
 
 from simulator.sandbox.errors import InvalidRequestError
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
+from simulator.sandbox.resources.catalog_requests import PriceData, ProductCreate, ProductUpdate
+from simulator.sandbox.resources.common import UNSET
 from simulator.sandbox.resources.price import Price, new_price, price_pattern
-from simulator.sandbox.resources.product import (
-    PRODUCT_TYPES,
-    Product,
-    apply_product_fields,
-    new_product_id,
-)
+from simulator.sandbox.resources.product import Product, apply_product_fields, new_product
 
 
-def create_product(ctx: Ctx, params: Params) -> Product:
+def create_product(ctx: Ctx, request: ProductCreate) -> Product:
     """``default_price_data`` creates the product's first Price in the same request and
     makes it the ``default_price`` (https://docs.stripe.com/api/products/create)."""
-    product = Product(
-        id=new_product_id(ctx, params.string("id")),
-        created=ctx.now,
-        updated=ctx.now,
-        name=params.required_string("name"),
-        type="good" if params.enum("type", PRODUCT_TYPES) == "good" else "service",
-    )
-    apply_product_fields(product, params)
-    price = _default_price(ctx, product, params.hash("default_price_data"))
-    params.finish()
+    product = new_product(ctx, request.id, request.name)
+    product.type = request.type
+    apply_product_fields(product, request.fields)
+    price = _default_price(ctx, product, request.default_price_data)
     save(ctx, product)
     ctx.emit("product.created", product)
     if price is not None:
@@ -36,7 +26,7 @@ def create_product(ctx: Ctx, params: Params) -> Product:
     return product
 
 
-def _default_price(ctx: Ctx, product: Product, price_data: Params | None) -> Price | None:
+def _default_price(ctx: Ctx, product: Product, price_data: PriceData | None) -> Price | None:
     if price_data is None:
         return None
     price = new_price(ctx, price_data, product.id)
@@ -44,15 +34,14 @@ def _default_price(ctx: Ctx, product: Product, price_data: Params | None) -> Pri
     return price
 
 
-def update_product(ctx: Ctx, product_id: str, params: Params) -> Product:
+def update_product(ctx: Ctx, product_id: str, request: ProductUpdate) -> Product:
     product = load(ctx, Product, product_id)
     before = product.serialize(ctx)
-    if "name" in params:
-        product.name = params.required_string("name")
-    apply_product_fields(product, params)
-    if "default_price" in params:
-        product.default_price = _own_price(ctx, product, params.string("default_price"))
-    params.finish()
+    if request.name is not UNSET:
+        product.name = request.name
+    apply_product_fields(product, request.fields)
+    if request.default_price is not UNSET:
+        product.default_price = _own_price(ctx, product, request.default_price)
     after = product.serialize(ctx)
     if after != before:
         product.updated = ctx.now

@@ -4,14 +4,15 @@ card the customer enters (https://docs.stripe.com/payments/save-and-reuse?platfo
 
 from __future__ import annotations
 
-from simulator.sandbox.params import Params
 from simulator.sandbox.resources import checkout_session as sessions
 from simulator.sandbox.resources import setup_intent as setups
 from simulator.sandbox.resources.base import Ctx
+from simulator.sandbox.resources.checkout_session_requests import CheckoutSessionCreate
 
 
-def create_checkout_session(ctx: Ctx, params: Params) -> sessions.CheckoutSession:
-    session = sessions.create_checkout_session(ctx, params)
+def create_checkout_session(ctx: Ctx, request: CheckoutSessionCreate
+                            ) -> sessions.CheckoutSession:
+    session = sessions.create_checkout_session(ctx, request)
     if session.mode == "setup":
         card_options = session.payment_method_options.get("card") or {}
         seti = setups.create_checkout_setup_intent(

@@ -17,7 +17,11 @@ from simulator.sandbox import virtual_accounts
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
-from simulator.sandbox.resources.customer import Customer, read_cash_settings
+from simulator.sandbox.resources.customer import (
+    Customer,
+    read_reconciliation_mode,
+    set_cash_reconciliation,
+)
 
 TransactionType = Literal["funded", "applied_to_payment", "unapplied_from_payment"]
 
@@ -115,16 +119,61 @@ def funded_details(kind: str, reference: str | None) -> dict[str, Any]:
     return {"bank_transfer": transfer}
 
 
+# -- requests ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CashBalanceUpdate:
+    """``POST /v1/customers/{customer}/cash_balance``: ``settings[reconciliation_mode]``
+    (``merchant_default`` follows the account's mode again)."""
+
+    reconciliation_mode: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> CashBalanceUpdate:
+        return cls(read_reconciliation_mode(params))
+
+
+@dataclass(frozen=True)
+class CashBalanceFunding:
+    """``POST /v1/test_helpers/customers/{customer}/fund_cash_balance``: a bank transfer
+    of ``amount`` in a currency a cash balance can hold."""
+
+    amount: int
+    currency: str
+    reference: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> CashBalanceFunding:
+        amount = params.required_integer("amount", minimum=1)
+        currency = params.currency(required=True)
+        assert currency is not None
+        reference = params.string("reference")
+        funding_currency(currency)
+        return cls(amount, currency, reference)
+
+
+@dataclass(frozen=True)
+class CashApplication:
+    """``POST /v1/payment_intents/{intent}/apply_customer_balance``: ``amount`` (by default
+    what the PaymentIntent still lacks), in the PaymentIntent's ``currency`` if given."""
+
+    amount: int | None = None
+    currency: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> CashApplication:
+        return cls(params.integer("amount", minimum=1), params.currency())
+
+
 # -- operations -------------------------------------------------------------------------
 def retrieve_cash_balance(ctx: Ctx, customer_id: str) -> dict[str, Any]:
     return load(ctx, Customer, customer_id).cash_balance()
 
 
-def update_cash_balance(ctx: Ctx, customer_id: str, params: Params) -> dict[str, Any]:
+def update_cash_balance(ctx: Ctx, customer_id: str, request: CashBalanceUpdate
+                        ) -> dict[str, Any]:
     """``POST /v1/customers/{customer}/cash_balance``: its settings."""
     customer = load(ctx, Customer, customer_id)
-    read_cash_settings(customer, params)
-    params.finish()
+    set_cash_reconciliation(customer, request.reconciliation_mode)
     save(ctx, customer)
     return customer.cash_balance()
 

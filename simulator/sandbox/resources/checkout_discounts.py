@@ -7,6 +7,9 @@ The sandbox has no promotion codes, so a ``promotion_code`` is always unknown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
 from simulator.sandbox.resources.base import Ctx
@@ -14,34 +17,47 @@ from simulator.sandbox.resources.checkout_line_items import LineItem, spread_dis
 from simulator.sandbox.resources.coupon import Coupon, redeemable_coupon
 
 
-def read_discounts(ctx: Ctx, params: Params, items: list[LineItem],
-                   currency: str) -> list[dict[str, str | None]]:
-    """The session's ``discounts`` as rendered; each line item's ``amount_discount`` is
-    set to its share."""
+@dataclass(frozen=True)
+class CheckoutDiscount:
+    """One ``discounts[]`` entry: a coupon's id or a promotion code, not both."""
+
+    coupon: str | None = None
+    promotion_code: str | None = None
+
+    @classmethod
+    def from_params(cls, entry: Params) -> CheckoutDiscount:
+        if "coupon" in entry and "promotion_code" in entry:
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: coupon, promotion_code.",
+                param=entry.name("promotion_code"))
+        promotion_code = entry.string("promotion_code")
+        return cls(coupon=entry.string("coupon"), promotion_code=promotion_code)
+
+
+def read_discounts(params: Params) -> tuple[CheckoutDiscount, ...]:
     entries = params.hashes("discounts")
     if len(entries) > 1:
         raise InvalidRequestError("You may only specify one discount on a Checkout Session.",
                                   param="discounts")
-    discounts: list[dict[str, str | None]] = []
-    for entry in entries:
-        coupon = _discount_coupon(ctx, entry)
-        if coupon is None:
+    return tuple(CheckoutDiscount.from_params(entry) for entry in entries)
+
+
+def apply_discounts(ctx: Ctx, discounts: Sequence[CheckoutDiscount], items: list[LineItem],
+                    currency: str) -> list[dict[str, str | None]]:
+    """The session's ``discounts`` as rendered; each line item's ``amount_discount`` is
+    set to its share."""
+    applied: list[dict[str, str | None]] = []
+    for index, discount in enumerate(discounts):
+        name = f"discounts[{index}]"
+        if discount.promotion_code is not None:
+            raise resource_missing("promotion code", discount.promotion_code,
+                                   f"{name}[promotion_code]")
+        if not discount.coupon:
             continue
-        _apply(ctx, coupon, items, currency, entry.name("coupon"))
-        discounts.append({"coupon": coupon.id, "promotion_code": None})
-    return discounts
-
-
-def _discount_coupon(ctx: Ctx, entry: Params) -> Coupon | None:
-    if "coupon" in entry and "promotion_code" in entry:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: coupon, promotion_code.",
-            param=entry.name("promotion_code"))
-    promotion_code = entry.string("promotion_code")
-    if promotion_code is not None:
-        raise resource_missing("promotion code", promotion_code, entry.name("promotion_code"))
-    coupon_id = entry.string("coupon")
-    return redeemable_coupon(ctx, coupon_id, entry.name("coupon")) if coupon_id else None
+        coupon = redeemable_coupon(ctx, discount.coupon, f"{name}[coupon]")
+        _apply(ctx, coupon, items, currency, f"{name}[coupon]")
+        applied.append({"coupon": coupon.id, "promotion_code": None})
+    return applied
 
 
 def _apply(ctx: Ctx, coupon: Coupon, items: list[LineItem], currency: str,

@@ -4,13 +4,15 @@ They are kept inside their session rather than stored on their own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources import checkout_options as options
 from simulator.sandbox.resources.base import Ctx, StripeObject, load
+from simulator.sandbox.resources.catalog_requests import LineItemPriceData
+from simulator.sandbox.resources.checkout_options import AdjustableQuantity
 from simulator.sandbox.resources.price import Price, create_inline_price, line_item_price
 from simulator.sandbox.resources.product import Product
 
@@ -87,23 +89,71 @@ def spread_discount(items: list[LineItem], discount: int) -> None:
         left -= share
 
 
-# -- reading parameters -----------------------------------------------------------------
-def read_line_items(
-    ctx: Ctx, params: Params, requested_currency: str | None
-) -> tuple[list[LineItem], str]:
-    """Every line item must be in the session's one currency (``currency`` if given,
-    else the first item's)."""
+# -- the request ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckoutLineItem:
+    """One ``line_items[]`` entry: ``price``, an active Price's id or the inline price of
+    ``price_data``."""
+
+    price: str | LineItemPriceData
+    quantity: int
+    adjustable_quantity: AdjustableQuantity | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params, name: str) -> CheckoutLineItem:
+        """``name`` is the entry's own, such as ``line_items[0]``."""
+        if "price" in params and "price_data" in params:
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: price, price_data.",
+                param=params.name("price"),
+            )
+        price_data = params.hash("price_data")
+        price: str | LineItemPriceData | None = params.string("price") if price_data is None \
+            else LineItemPriceData.from_params(price_data)
+        if price is None:
+            raise InvalidRequestError(
+                "You must provide either price or price_data for each line item when using"
+                " prices.",
+                param=params.name("price"),
+            )
+        quantity = params.integer("quantity", minimum=1)
+        if quantity is None:
+            raise InvalidRequestError(
+                f"Quantity is required. Add `quantity` to `{name}`",
+                code="parameter_missing",
+                param=params.name("quantity"),
+            )
+        adjustable = params.hash("adjustable_quantity")
+        return cls(price, quantity,
+                   AdjustableQuantity.from_params(adjustable) if adjustable is not None else None,
+                   params.metadata())
+
+
+def read_line_items(params: Params) -> tuple[CheckoutLineItem, ...]:
+    """``line_items``, which ``payment`` mode requires."""
     entries = params.hashes("line_items")
     if not entries:
         raise InvalidRequestError(
             "The `line_items` parameter is required in payment mode.", param="line_items"
         )
+    return tuple(CheckoutLineItem.from_params(entry, f"line_items[{index}]")
+                 for index, entry in enumerate(entries))
+
+
+# -- making the line items ----------------------------------------------------------------
+def build_line_items(
+    ctx: Ctx, requested: Sequence[CheckoutLineItem], requested_currency: str | None
+) -> tuple[list[LineItem], str]:
+    """Every line item must be in the session's one currency (``currency`` if given,
+    else the first item's)."""
     items: list[LineItem] = []
     currency = requested_currency
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(requested):
         name = f"line_items[{index}]"
-        field_name = f"{name}[price_data][currency]" if "price_data" in entry else f"{name}[price]"
-        item = _read_line_item(ctx, entry, name)
+        field_name = f"{name}[price_data][currency]" \
+            if isinstance(entry.price, LineItemPriceData) else f"{name}[price]"
+        item = _line_item(ctx, entry, name)
         currency = currency or item.currency
         if item.currency != currency:
             raise InvalidRequestError(
@@ -116,51 +166,32 @@ def read_line_items(
     return items, currency
 
 
-def _read_line_item(ctx: Ctx, params: Params, name: str) -> LineItem:
-    price, product_name = _line_item_price(ctx, params)
+def _line_item(ctx: Ctx, entry: CheckoutLineItem, name: str) -> LineItem:
+    price, product_name = _line_item_price(ctx, entry, name)
     if price.recurring:
         raise InvalidRequestError(
             "You specified `payment` mode but passed a recurring price. Either switch to"
             " `subscription` mode or use only one-time prices.",
             param="mode",
         )
-    quantity = params.integer("quantity", minimum=1)
-    if quantity is None:
-        raise InvalidRequestError(
-            f"Quantity is required. Add `quantity` to `{name}`",
-            code="parameter_missing",
-            param=params.name("quantity"),
-        )
+    adjustable = entry.adjustable_quantity
     return LineItem(
         id=ctx.ids.new("li", 24),
         created=ctx.now,
         price=price.id,
-        quantity=quantity,
+        quantity=entry.quantity,
         currency=price.currency,
         description=product_name,
-        amount_subtotal=price.amount_for(quantity),
-        adjustable_quantity=options.read_adjustable_quantity(params),
-        metadata=apply_metadata({}, params.metadata()),
+        amount_subtotal=price.amount_for(entry.quantity),
+        adjustable_quantity=adjustable.stored() if adjustable is not None else None,
+        metadata=apply_metadata({}, entry.metadata),
     )
 
 
-def _line_item_price(ctx: Ctx, params: Params) -> tuple[Price, str]:
+def _line_item_price(ctx: Ctx, entry: CheckoutLineItem, name: str) -> tuple[Price, str]:
     """``price`` (an active Price's id) or ``price_data`` (an inline price)."""
-    if "price" in params and "price_data" in params:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: price, price_data.",
-            param=params.name("price"),
-        )
-    price_data = params.hash("price_data")
-    if price_data is not None:
-        price, product = create_inline_price(ctx, price_data)
+    if isinstance(entry.price, LineItemPriceData):
+        price, product = create_inline_price(ctx, entry.price, f"{name}[price_data]")
         return price, product.name
-    price_id = params.string("price")
-    if price_id is None:
-        raise InvalidRequestError(
-            "You must provide either price or price_data for each line item when using"
-            " prices.",
-            param=params.name("price"),
-        )
-    price = line_item_price(ctx, price_id, params.name("price"))
+    price = line_item_price(ctx, entry.price, f"{name}[price]")
     return price, load(ctx, Product, price.product).name

@@ -1,10 +1,12 @@
 """The option hashes of ``POST /v1/checkout/sessions`` that a session keeps as given
 (https://docs.stripe.com/api/checkout/sessions/create): adjustable quantities, recovery
 after expiry, card options, and what ``payment_intent_data`` passes on to the
-PaymentIntent made at confirmation. Pure readers of the request; no store."""
+PaymentIntent made at confirmation. Typed parts of the request, each read from its hash
+by ``from_params`` and kept on the session as the plain hash ``stored()`` gives; no store."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from simulator.sandbox.params import Params, apply_metadata
@@ -15,68 +17,130 @@ SETUP_FUTURE_USAGES = ("off_session", "on_session")
 THREE_D_SECURE = ("any", "automatic", "challenge")
 
 
-def read_adjustable_quantity(params: Params) -> dict[str, Any] | None:
-    """Kept for display; the hosted page does not offer quantity changes."""
-    adjustable = params.hash("adjustable_quantity")
-    if adjustable is None:
-        return None
-    return {
-        "enabled": adjustable.boolean("enabled", required=True),
-        "maximum": adjustable.integer("maximum", minimum=1, maximum=999999),
-        "minimum": adjustable.integer("minimum", minimum=0),
-    }
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """The values a request gave (``None`` and empty metadata left out)."""
+    return {key: value for key, value in values.items() if value not in (None, {})}
 
 
-def read_after_expiration(params: Params) -> dict[str, Any] | None:
-    """Recovery settings are kept; the sandbox makes no recovery URL on expiry."""
-    after = params.hash("after_expiration")
-    recovery = after.hash("recovery", required=True) if after is not None else None
-    if recovery is None:
-        return None
-    return {"recovery": {
-        "allow_promotion_codes": bool(recovery.boolean("allow_promotion_codes")),
-        "enabled": bool(recovery.boolean("enabled", required=True)),
-        "expires_at": None,
-        "url": None,
-    }}
+@dataclass(frozen=True)
+class AdjustableQuantity:
+    """A line item's ``adjustable_quantity``: kept for display; the hosted page does not
+    offer quantity changes."""
+
+    enabled: bool
+    maximum: int | None = None
+    minimum: int | None = None
+
+    @classmethod
+    def from_params(cls, adjustable: Params) -> AdjustableQuantity:
+        return cls(
+            enabled=bool(adjustable.boolean("enabled", required=True)),
+            maximum=adjustable.integer("maximum", minimum=1, maximum=999999),
+            minimum=adjustable.integer("minimum", minimum=0),
+        )
+
+    def stored(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "maximum": self.maximum, "minimum": self.minimum}
 
 
-def read_payment_method_options(params: Params) -> dict[str, Any]:
-    options = params.hash("payment_method_options")
-    card = options.hash("card") if options is not None else None
-    if card is None:
-        return {}
-    three_d_secure = card.enum("request_three_d_secure", THREE_D_SECURE) or "automatic"
-    return {"card": {"request_three_d_secure": three_d_secure}}
+@dataclass(frozen=True)
+class Recovery:
+    """``after_expiration[recovery]``: kept; the sandbox makes no recovery URL on expiry."""
+
+    enabled: bool
+    allow_promotion_codes: bool = False
+
+    @classmethod
+    def from_params(cls, after_expiration: Params) -> Recovery:
+        recovery = after_expiration.hash("recovery", required=True)
+        assert recovery is not None
+        allow_promotion_codes = bool(recovery.boolean("allow_promotion_codes"))
+        return cls(enabled=bool(recovery.boolean("enabled", required=True)),
+                   allow_promotion_codes=allow_promotion_codes)
+
+    def stored(self) -> dict[str, Any]:
+        """The session's ``after_expiration``."""
+        return {"recovery": {
+            "allow_promotion_codes": self.allow_promotion_codes,
+            "enabled": self.enabled,
+            "expires_at": None,
+            "url": None,
+        }}
 
 
-def read_payment_intent_data(params: Params) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CardOptions:
+    """``payment_method_options[card]``."""
+
+    request_three_d_secure: str = "automatic"
+
+    @classmethod
+    def from_params(cls, card: Params) -> CardOptions:
+        return cls(card.enum("request_three_d_secure", THREE_D_SECURE) or "automatic")
+
+    def stored(self) -> dict[str, Any]:
+        """The session's ``payment_method_options``."""
+        return {"card": {"request_three_d_secure": self.request_three_d_secure}}
+
+
+@dataclass(frozen=True)
+class PaymentIntentData:
     """What ``payment_intent_data`` passes on to the PaymentIntent made at confirmation."""
-    data = params.hash("payment_intent_data")
-    if data is None:
-        return {}
-    values: dict[str, Any] = {
-        "capture_method": data.enum("capture_method", CAPTURE_METHODS),
-        "description": data.string("description", max_length=1000),
-        "metadata": apply_metadata({}, data.metadata()),
-        "receipt_email": data.string("receipt_email"),
-        "setup_future_usage": data.enum("setup_future_usage", SETUP_FUTURE_USAGES),
-        "shipping": read_shipping(data.hash("shipping")),
-        "statement_descriptor": data.string("statement_descriptor", max_length=22),
-        "statement_descriptor_suffix": data.string("statement_descriptor_suffix", max_length=22),
-        "transfer_group": data.string("transfer_group"),
-    }
-    return {key: value for key, value in values.items() if value not in (None, {})}
+
+    capture_method: str | None = None
+    description: str | None = None
+    metadata: dict[str, str] | None = None
+    receipt_email: str | None = None
+    setup_future_usage: str | None = None
+    shipping: dict[str, Any] | None = None
+    statement_descriptor: str | None = None
+    statement_descriptor_suffix: str | None = None
+    transfer_group: str | None = None
+
+    @classmethod
+    def from_params(cls, data: Params) -> PaymentIntentData:
+        return cls(
+            capture_method=data.enum("capture_method", CAPTURE_METHODS),
+            description=data.string("description", max_length=1000),
+            metadata=data.metadata(),
+            receipt_email=data.string("receipt_email"),
+            setup_future_usage=data.enum("setup_future_usage", SETUP_FUTURE_USAGES),
+            shipping=read_shipping(data.hash("shipping")),
+            statement_descriptor=data.string("statement_descriptor", max_length=22),
+            statement_descriptor_suffix=data.string("statement_descriptor_suffix",
+                                                    max_length=22),
+            transfer_group=data.string("transfer_group"),
+        )
+
+    def stored(self) -> dict[str, Any]:
+        """The values given, as the session keeps them."""
+        return _given({
+            "capture_method": self.capture_method,
+            "description": self.description,
+            "metadata": apply_metadata({}, self.metadata),
+            "receipt_email": self.receipt_email,
+            "setup_future_usage": self.setup_future_usage,
+            "shipping": self.shipping,
+            "statement_descriptor": self.statement_descriptor,
+            "statement_descriptor_suffix": self.statement_descriptor_suffix,
+            "transfer_group": self.transfer_group,
+        })
 
 
-def read_setup_intent_data(params: Params) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SetupIntentData:
     """What ``setup_intent_data`` passes on to a ``setup`` session's SetupIntent."""
-    data = params.hash("setup_intent_data")
-    if data is None:
-        return {}
-    data.raw("on_behalf_of")  # Connect only; accepted and ignored
-    values: dict[str, Any] = {
-        "description": data.string("description", max_length=1000),
-        "metadata": apply_metadata({}, data.metadata()),
-    }
-    return {key: value for key, value in values.items() if value not in (None, {})}
+
+    description: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, data: Params) -> SetupIntentData:
+        data.raw("on_behalf_of")  # Connect only; accepted and ignored
+        return cls(description=data.string("description", max_length=1000),
+                   metadata=data.metadata())
+
+    def stored(self) -> dict[str, Any]:
+        """The values given, as the session keeps them."""
+        return _given({"description": self.description,
+                       "metadata": apply_metadata({}, self.metadata)})

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from simulator.sandbox import jobs
-from simulator.sandbox.errors import InvalidRequestError, parameter_missing
-from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources import checkout_options as options
+from simulator.sandbox.errors import InvalidRequestError
+from simulator.sandbox.params import apply_metadata
 from simulator.sandbox.resources import coupon as coupons
 from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import (
@@ -32,21 +31,18 @@ from simulator.sandbox.resources.base import (
     load,
     save,
 )
-from simulator.sandbox.resources.checkout_discounts import read_discounts
+from simulator.sandbox.resources.checkout_discounts import apply_discounts
 from simulator.sandbox.resources.checkout_line_items import (
     LineItem,
+    build_line_items,
     line_items_url,
-    read_line_items,
 )
+from simulator.sandbox.resources.checkout_session_requests import CheckoutSessionCreate
 from simulator.sandbox.resources.common import empty_address
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_intent import MINIMUM_AMOUNTS
 from simulator.sandbox.resources.product import packed_pattern, packed_subtype
-from simulator.sandbox.versions import (
-    accepts_payment_method_types,
-    checkout_ui_mode,
-    ui_mode_from_request,
-)
+from simulator.sandbox.versions import checkout_ui_mode
 
 Status = Literal["open", "complete", "expired"]
 PaymentStatus = Literal["paid", "unpaid", "no_payment_required"]
@@ -55,20 +51,6 @@ EXPIRE_JOB = "checkout_session.expire"
 MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 60 * 60
 DEFAULT_PAGE = 10
-# The ``ui_mode`` values as stored (endive's names); versions.py renames them for older
-# API versions.
-UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
-MODES = ("payment", "setup", "subscription")
-# What ``setup`` mode refuses (no amount is charged), in Stripe's words for each.
-PAYMENT_ONLY = ("line_items", "discounts", "allow_promotion_codes", "payment_intent_data",
-                "submit_type")
-SUBMIT_TYPES = ("auto", "book", "donate", "pay")
-LOCALES = (
-    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
-    "fr", "fr-CA", "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb",
-    "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK",
-    "zh-TW",
-)
 
 
 @dataclass(kw_only=True)
@@ -253,71 +235,50 @@ def session_pattern(status: str | None = None, email: str | None = None) -> str:
 
 
 # -- create -----------------------------------------------------------------------------
-def create_checkout_session(ctx: Ctx, params: Params) -> CheckoutSession:
-    """Validate everything, make the line items (inline prices included) and apply the
-    discount, save the session and schedule its expiry. Stripe emits no event on
-    creation. A ``setup`` session's SetupIntent is made by ``flows/checkout_sessions.py``."""
-    mode = _read_mode(params)
+def create_checkout_session(ctx: Ctx, request: CheckoutSessionCreate) -> CheckoutSession:
+    """Make the line items (inline prices included) and apply the discount, save the
+    session and schedule its expiry. Stripe emits no event on creation. A ``setup``
+    session's SetupIntent is made by ``flows/checkout_sessions.py``."""
     session = CheckoutSession(
         id=ctx.ids.new("cs_test", 58),
         created=ctx.now,
-        expires_at=_read_expires_at(params, ctx.now),
-        currency=params.currency("currency"),
+        expires_at=_expires_at(request.expires_at, ctx.now),
+        currency=request.currency,
         amount_subtotal=None,
         line_items=[],
-        mode=mode,
-        ui_mode=_read_ui_mode(ctx, params),
+        mode=request.mode,
+        ui_mode=request.ui_mode,
     )
-    explicit_types = params.peek("payment_method_types") is not None
-    if mode == "setup":
-        _read_setup(params, session)
+    if request.mode == "setup":
+        session.payment_status = "no_payment_required"
+        data = request.setup_intent_data
+        session.setup_intent_data = data.stored() if data is not None else {}
     else:
-        _read_purchase(ctx, params, session)
-    _read_customer(ctx, params, session)
-    _read_redirects(ctx, params, session)
-    _read_payment_method_types(ctx, params, session)
-    if mode == "setup":
-        _check_setup_methods(session, explicit_types)
-    _read_presentation(params, session)
-    session.payment_method_options = options.read_payment_method_options(params)
-    params.finish()
+        _add_purchase(ctx, request, session)
+    _add_customer(ctx, request, session)
+    _add_redirects(ctx, request, session)
+    session.payment_method_types = request.offered_payment_method_types()
+    session.allowed_payment_method_types = request.allowed_payment_method_types
+    session.excluded_payment_method_types = request.excluded_payment_method_types
+    _add_presentation(request, session)
+    card = request.card_options
+    session.payment_method_options = card.stored() if card is not None else {}
     save(ctx, session)
     jobs.schedule(ctx, EXPIRE_JOB, session.id, session.expires_at)
     return session
 
 
-def _read_mode(params: Params) -> str:
-    mode = params.enum("mode", MODES, required=True)
-    assert mode is not None
-    if mode == "subscription":
-        raise InvalidRequestError(
-            "The sandbox simulates Checkout Sessions in `payment` and `setup` modes only;"
-            " `subscription` mode is not supported.",
-            param="mode",
-        )
-    return mode
-
-
-def _not_in_mode(name: str, mode: str) -> InvalidRequestError:
-    return InvalidRequestError(f"You can not pass `{name}` in `{mode}` mode.", param=name)
-
-
-def _read_purchase(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
+def _add_purchase(ctx: Ctx, request: CheckoutSessionCreate, session: CheckoutSession) -> None:
     """``payment`` mode: the line items, the discount and the amounts."""
-    if "setup_intent_data" in params:
-        raise _not_in_mode("setup_intent_data", "payment")
-    if "allow_promotion_codes" in params and "discounts" in params:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
-            param="discounts")
-    items, currency = read_line_items(ctx, params, session.currency)
-    session.discounts = read_discounts(ctx, params, items, currency)
+    items, currency = build_line_items(ctx, request.line_items, session.currency)
+    session.discounts = apply_discounts(ctx, request.discounts, items, currency)
     session.currency = currency
     session.amount_subtotal = sum(item.amount_subtotal for item in items)
     session.amount_discount = sum(item.amount_discount for item in items)
     session.line_items = [item.state() for item in items]
     _check_minimum_total(session)
-    session.payment_intent_data = options.read_payment_intent_data(params)
+    data = request.payment_intent_data
+    session.payment_intent_data = data.stored() if data is not None else {}
 
 
 def _check_minimum_total(session: CheckoutSession) -> None:
@@ -330,130 +291,64 @@ def _check_minimum_total(session: CheckoutSession) -> None:
             f" {format_amount(minimum, currency)} {currency}")
 
 
-def _read_setup(params: Params, session: CheckoutSession) -> None:
-    """``setup`` mode saves a card and charges nothing: no items, no amounts."""
-    for name in PAYMENT_ONLY:
-        if name in params:
-            raise _not_in_mode(name, "setup")
-    session.payment_status = "no_payment_required"
-    session.setup_intent_data = options.read_setup_intent_data(params)
-
-
-def _check_setup_methods(session: CheckoutSession, explicit_types: bool) -> None:
-    """Dynamic payment methods need the ``currency`` to choose from; the sandbox's
-    SetupIntents save cards only."""
-    if session.currency is None and not explicit_types:
-        raise parameter_missing("currency")
-    others = [name for name in session.payment_method_types if name != "card"]
-    if others:
-        raise InvalidRequestError(
-            f"The sandbox saves only cards in `setup` mode; `{others[0]}` is not supported.",
-            param="payment_method_types")
-
-
-def _read_ui_mode(ctx: Ctx, params: Params) -> str:
-    """``ui_mode`` in the request's API version's names, stored in endive's."""
-    names = list(dict.fromkeys(checkout_ui_mode(mode, ctx.api_version) for mode in UI_MODES))
-    requested = params.enum("ui_mode", names)
-    return ui_mode_from_request(requested, ctx.api_version) if requested else "hosted_page"
-
-
-def _read_expires_at(params: Params, created: int) -> int:
+def _expires_at(requested: int | None, created: int) -> int:
     """``expires_at`` may be 30 minutes to 24 hours after creation; 24 hours by default."""
-    expires_at = params.integer("expires_at")
-    if expires_at is None:
+    if requested is None:
         return created + MAX_LIFETIME
-    if expires_at < created + MIN_LIFETIME:
+    if requested < created + MIN_LIFETIME:
         raise InvalidRequestError(
             "The `expires_at` timestamp must be at least 30 minutes from Checkout Session"
             " creation.",
             param="expires_at",
         )
-    if expires_at > created + MAX_LIFETIME:
+    if requested > created + MAX_LIFETIME:
         raise InvalidRequestError(
             "The `expires_at` timestamp must be less than 24 hours from Checkout Session"
             " creation.",
             param="expires_at",
         )
-    return expires_at
+    return requested
 
 
-# -- customer, redirects, payment methods, presentation -----------------------------------
-def _read_customer(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
-    """``customer`` (an existing Customer) or ``customer_email`` (prefilled), not both;
-    without a customer, Checkout creates one only ``if_required`` by default."""
-    if "customer" in params and "customer_email" in params:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: customer, customer_email.",
-            param="customer_email",
-        )
-    customer_id = params.string("customer")
-    creation = params.enum("customer_creation", ("always", "if_required"))
-    if customer_id is not None:
-        if creation is not None:
-            raise InvalidRequestError(
-                "You may only specify one of these parameters: customer, customer_creation.",
-                param="customer_creation",
-            )
-        session.customer = load(ctx, Customer, customer_id, param="customer").id
+# -- customer, redirects, presentation --------------------------------------------------
+def _add_customer(ctx: Ctx, request: CheckoutSessionCreate, session: CheckoutSession) -> None:
+    """An existing Customer, or a prefilled email; without a customer, Checkout creates
+    one only ``if_required`` by default."""
+    if request.customer is not None:
+        session.customer = load(ctx, Customer, request.customer, param="customer").id
         return
-    session.customer_email = params.string("customer_email", max_length=800)
-    session.customer_creation = creation or "if_required"
+    session.customer_email = request.customer_email
+    session.customer_creation = request.customer_creation or "if_required"
 
 
-def _read_redirects(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
-    """The hosted page has a ``url``; embedded and custom UIs get a ``client_secret``.
-    ``{CHECKOUT_SESSION_ID}`` in ``success_url`` stays as given: the page replaces it."""
-    session.success_url = _read_url(params, "success_url")
-    session.cancel_url = _read_url(params, "cancel_url")
-    session.return_url = _read_url(params, "return_url")
+def _add_redirects(ctx: Ctx, request: CheckoutSessionCreate, session: CheckoutSession) -> None:
+    """The hosted page has a ``url``; embedded and custom UIs get a ``client_secret``."""
+    session.success_url = request.success_url
+    session.cancel_url = request.cancel_url
+    session.return_url = request.return_url
     if session.ui_mode == "hosted_page":
         session.url = f"{ctx.base_url}/c/pay/{session.id}"
         return
     session.client_secret = f"{session.id}_secret_{ctx.ids.token(24)}"
-    session.redirect_on_completion = (
-        params.enum("redirect_on_completion", ("always", "if_required", "never")) or "always"
-    )
+    session.redirect_on_completion = request.redirect_on_completion or "always"
 
 
-def _read_url(params: Params, key: str) -> str | None:
-    url = params.string(key)
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise InvalidRequestError("Not a valid URL", param=key)
-    return url
-
-
-def _read_payment_method_types(ctx: Ctx, params: Params, session: CheckoutSession) -> None:
-    """``payment_method_types`` was removed in endive (dynamic payment methods only);
-    ``allowed_``/``excluded_payment_method_types`` filter the dynamic set."""
-    if accepts_payment_method_types(ctx.api_version):
-        requested = params.strings("payment_method_types")
-        if requested:
-            session.payment_method_types = requested
-    session.allowed_payment_method_types = params.strings("allowed_payment_method_types")
-    session.excluded_payment_method_types = params.strings("excluded_payment_method_types")
-    types = session.allowed_payment_method_types or session.payment_method_types
-    excluded = set(session.excluded_payment_method_types or ())
-    session.payment_method_types = [name for name in types if name not in excluded]
-
-
-def _read_presentation(params: Params, session: CheckoutSession) -> None:
-    session.client_reference_id = params.string("client_reference_id", max_length=200)
-    session.metadata = apply_metadata({}, params.metadata())
-    session.locale = params.enum("locale", LOCALES)
-    session.submit_type = params.enum("submit_type", SUBMIT_TYPES)
-    session.billing_address_collection = params.enum(
-        "billing_address_collection", ("auto", "required")
-    )
-    session.allow_promotion_codes = params.boolean("allow_promotion_codes")
-    if (phone := params.hash("phone_number_collection")) is not None:
-        session.phone_number_collection = bool(phone.boolean("enabled", required=True))
-    if (shipping := params.hash("shipping_address_collection")) is not None:
-        countries = shipping.strings("allowed_countries", required=True) or []
-        session.shipping_address_collection = {"allowed_countries": countries}
-    if (tax := params.hash("automatic_tax")) is not None:
-        session.automatic_tax = bool(tax.boolean("enabled", required=True))
-    session.after_expiration = options.read_after_expiration(params)
+def _add_presentation(request: CheckoutSessionCreate, session: CheckoutSession) -> None:
+    session.client_reference_id = request.client_reference_id
+    session.metadata = apply_metadata({}, request.metadata)
+    session.locale = request.locale
+    session.submit_type = request.submit_type
+    session.billing_address_collection = request.billing_address_collection
+    session.allow_promotion_codes = request.allow_promotion_codes
+    if request.phone_number_collection is not None:
+        session.phone_number_collection = request.phone_number_collection
+    if request.shipping_countries is not None:
+        session.shipping_address_collection = {
+            "allowed_countries": list(request.shipping_countries)}
+    if request.automatic_tax is not None:
+        session.automatic_tax = request.automatic_tax
+    recovery = request.after_expiration
+    session.after_expiration = recovery.stored() if recovery is not None else None
 
 
 # -- reads ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from simulator.sandbox.errors import InvalidRequestError, parameter_missing, resource_missing
-from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.params import Params, apply_metadata, currency_code
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
@@ -24,6 +24,7 @@ from simulator.sandbox.resources.base import (
     previous_attributes,
     save,
 )
+from simulator.sandbox.resources.common import UNSET, Maybe
 from simulator.sandbox.resources.product import Product, read_decimal
 
 DURATIONS = ("forever", "once", "repeating")
@@ -111,7 +112,79 @@ class Coupon(StripeObject):
         return self.applies_to is None or product_id in self.applies_to
 
 
-# -- reading parameters -----------------------------------------------------------------
+# -- requests ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AmountOff:
+    """An amount off in ``currency``, and in the other currencies of ``currency_options``."""
+
+    amount: int
+    currency: str
+    currency_options: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CouponCreate:
+    """``POST /v1/coupons``: a percentage or an amount off, not both.
+
+    ``redeem_by`` is checked against the sandbox clock and ``applies_to`` against the
+    products when the coupon is made."""
+
+    id: str | None = None  # the code a customer types; refused when taken
+    percent_off: float | None = None
+    amount_off: AmountOff | None = None
+    duration: str = "once"
+    duration_in_months: int | None = None
+    applies_to: list[str] | None = None  # applies_to[products]
+    max_redemptions: int | None = None
+    redeem_by: int | None = None
+    name: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> CouponCreate:
+        coupon_id = params.string("id", max_length=MAX_ID_LENGTH)
+        percent_off = _read_percent_off(params)
+        amount_off = _read_amount(params)
+        if percent_off is not None and amount_off is not None:
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: amount_off, percent_off.",
+                param="percent_off")
+        if percent_off is None and amount_off is None:
+            raise InvalidRequestError("You must specify either `percent_off` or `amount_off`.",
+                                      code="parameter_missing", param="percent_off")
+        duration, months = _read_duration(params)
+        return cls(
+            id=coupon_id,
+            percent_off=percent_off,
+            amount_off=amount_off,
+            duration=duration,
+            duration_in_months=months,
+            applies_to=_read_applies_to(params),
+            max_redemptions=params.integer("max_redemptions", minimum=1),
+            redeem_by=params.integer("redeem_by"),
+            name=params.string("name", max_length=MAX_NAME_LENGTH),
+            metadata=params.metadata(),
+        )
+
+
+@dataclass(frozen=True)
+class CouponUpdate:
+    """``POST /v1/coupons/{id}``: only ``name`` and ``metadata`` change;
+    ``currency_options`` adds currencies to an amount-off coupon."""
+
+    name: Maybe[str | None] = UNSET
+    metadata: dict[str, str] | None = None
+    currency_options: dict[str, int] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> CouponUpdate:
+        name: Maybe[str | None] = UNSET
+        if "name" in params:
+            name = params.string("name", max_length=MAX_NAME_LENGTH)
+        metadata = params.metadata()
+        return cls(name, metadata, _read_currency_options(params, None))
+
+
 def _read_percent_off(params: Params) -> float | None:
     percent = read_decimal(params, "percent_off")
     if percent is None:
@@ -123,42 +196,41 @@ def _read_percent_off(params: Params) -> float | None:
     return percent
 
 
-def _read_amount(params: Params) -> tuple[int | None, str | None, dict[str, int]]:
+def _read_amount(params: Params) -> AmountOff | None:
     """``amount_off`` with its ``currency`` and ``currency_options``."""
     amount = params.integer("amount_off", minimum=1)
     currency = params.currency("currency")
-    options = _read_currency_options(params, amount is not None)
+    options = _read_currency_options(params, amount is not None) or {}
     if amount is None:
-        return None, None, {}
+        return None
     if currency is None:
         raise parameter_missing("currency")
     options.pop(currency, None)
-    return amount, currency, options
+    return AmountOff(amount, currency, options)
 
 
-def _read_currency_options(params: Params, amount_based: bool) -> dict[str, int]:
-    """``currency_options[eur][amount_off]=…``: the amount off in other currencies."""
+def _read_currency_options(params: Params, amount_based: bool | None) -> dict[str, int] | None:
+    """``currency_options[eur][amount_off]=…``: the amount off in other currencies
+    (``None`` when not given). Only an amount-off coupon has them: ``amount_based`` says
+    whether this one is, ``None`` when the coupon is not known yet."""
     raw_options = params.hash("currency_options")
     if raw_options is None:
-        return {}
-    if not amount_based:
-        raise InvalidRequestError("`currency_options` can only be set on coupons with an"
-                                  " `amount_off`.", param="currency_options")
+        return None
+    if amount_based is False:
+        raise _options_need_amount()
     options: dict[str, int] = {}
     codes = raw_options.keys()
     for code in codes:
         option = raw_options.hash(code, required=True)
         assert option is not None
-        options[_option_currency(raw_options, code)] = option.required_integer(
-            "amount_off", minimum=1)
+        amount = option.required_integer("amount_off", minimum=1)
+        options[currency_code(code, f"{raw_options.name(code)}[currency]")] = amount
     return options
 
 
-def _option_currency(options: Params, code: str) -> str:
-    probe = Params({"currency": code}, options.name(code))
-    currency = probe.currency("currency")
-    assert currency is not None
-    return currency
+def _options_need_amount() -> InvalidRequestError:
+    return InvalidRequestError("`currency_options` can only be set on coupons with an"
+                               " `amount_off`.", param="currency_options")
 
 
 def _read_duration(params: Params) -> tuple[str, int | None]:
@@ -173,10 +245,18 @@ def _read_duration(params: Params) -> tuple[str, int | None]:
     return duration, months
 
 
-def _read_redeem_by(ctx: Ctx, params: Params) -> int | None:
-    redeem_by = params.integer("redeem_by")
-    if redeem_by is None:
+def _read_applies_to(params: Params) -> list[str] | None:
+    """``applies_to[products]``: the products whose line items the coupon discounts."""
+    applies_to = params.hash("applies_to")
+    if applies_to is None:
         return None
+    return applies_to.strings("products") or []
+
+
+# -- checks against the sandbox ------------------------------------------------------------
+def _check_redeem_by(ctx: Ctx, redeem_by: int | None) -> None:
+    if redeem_by is None:
+        return
     if redeem_by <= ctx.now:
         raise InvalidRequestError("Invalid redeem_by: must be in the future.",
                                   param="redeem_by")
@@ -184,18 +264,11 @@ def _read_redeem_by(ctx: Ctx, params: Params) -> int | None:
         raise InvalidRequestError(
             f"Invalid redeem_by: must be at most {MAX_REDEEM_BY_YEARS} years in the future.",
             param="redeem_by")
-    return redeem_by
 
 
-def _read_applies_to(ctx: Ctx, params: Params) -> list[str] | None:
-    """``applies_to[products]``: the products whose line items the coupon discounts."""
-    applies_to = params.hash("applies_to")
-    if applies_to is None:
-        return None
-    products = applies_to.strings("products") or []
-    for index, product_id in enumerate(products):
-        load(ctx, Product, product_id, param=f"{applies_to.name('products')}[{index}]")
-    return products
+def _check_products(ctx: Ctx, products: list[str] | None) -> None:
+    for index, product_id in enumerate(products or []):
+        load(ctx, Product, product_id, param=f"applies_to[products][{index}]")
 
 
 def _new_coupon_id(ctx: Ctx, requested: str | None) -> str:
@@ -210,34 +283,26 @@ def _new_coupon_id(ctx: Ctx, requested: str | None) -> str:
 
 
 # -- operations -------------------------------------------------------------------------
-def create_coupon(ctx: Ctx, params: Params) -> Coupon:
-    coupon_id = _new_coupon_id(ctx, params.string("id", max_length=MAX_ID_LENGTH))
-    percent_off = _read_percent_off(params)
-    amount_off, currency, options = _read_amount(params)
-    if percent_off is not None and amount_off is not None:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: amount_off, percent_off.",
-            param="percent_off")
-    if percent_off is None and amount_off is None:
-        raise InvalidRequestError("You must specify either `percent_off` or `amount_off`.",
-                                  code="parameter_missing", param="percent_off")
-    duration, months = _read_duration(params)
+def create_coupon(ctx: Ctx, request: CouponCreate) -> Coupon:
+    coupon_id = _new_coupon_id(ctx, request.id)
+    _check_products(ctx, request.applies_to)
+    _check_redeem_by(ctx, request.redeem_by)
+    amount = request.amount_off
     coupon = Coupon(
         id=coupon_id,
         created=ctx.now,
-        duration=duration,
-        duration_in_months=months,
-        percent_off=percent_off,
-        amount_off=amount_off,
-        currency=currency,
-        currency_options=options,
-        applies_to=_read_applies_to(ctx, params),
-        max_redemptions=params.integer("max_redemptions", minimum=1),
-        redeem_by=_read_redeem_by(ctx, params),
-        name=params.string("name", max_length=MAX_NAME_LENGTH),
-        metadata=apply_metadata({}, params.metadata()),
+        duration=request.duration,
+        duration_in_months=request.duration_in_months,
+        percent_off=request.percent_off,
+        amount_off=amount.amount if amount is not None else None,
+        currency=amount.currency if amount is not None else None,
+        currency_options=dict(amount.currency_options) if amount is not None else {},
+        applies_to=list(request.applies_to) if request.applies_to is not None else None,
+        max_redemptions=request.max_redemptions,
+        redeem_by=request.redeem_by,
+        name=request.name,
+        metadata=apply_metadata({}, request.metadata),
     )
-    params.finish()
     save(ctx, coupon)
     ctx.emit("coupon.created", coupon)
     return coupon
@@ -247,15 +312,17 @@ def retrieve_coupon(ctx: Ctx, coupon_id: str) -> Coupon:
     return load(ctx, Coupon, coupon_id)
 
 
-def update_coupon(ctx: Ctx, coupon_id: str, params: Params) -> Coupon:
+def update_coupon(ctx: Ctx, coupon_id: str, request: CouponUpdate) -> Coupon:
     """Only ``name`` and ``metadata`` change (``currency_options`` adds currencies)."""
     coupon = load(ctx, Coupon, coupon_id)
     before = coupon.serialize(ctx)
-    if "name" in params:
-        coupon.name = params.string("name", max_length=MAX_NAME_LENGTH)
-    coupon.metadata = apply_metadata(coupon.metadata, params.metadata())
-    coupon.currency_options.update(_read_currency_options(params, coupon.amount_off is not None))
-    params.finish()
+    if request.name is not UNSET:
+        coupon.name = request.name
+    coupon.metadata = apply_metadata(coupon.metadata, request.metadata)
+    if request.currency_options is not None:
+        if coupon.amount_off is None:
+            raise _options_need_amount()
+        coupon.currency_options.update(request.currency_options)
     save(ctx, coupon)
     after = coupon.serialize(ctx)
     if after != before:

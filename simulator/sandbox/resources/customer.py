@@ -118,13 +118,9 @@ class Customer(StripeObject):
         }
 
 
-def read_cash_settings(customer: Customer, cash_balance: Params | None) -> None:
+def read_reconciliation_mode(cash_balance: Params | None) -> str | None:
     """``cash_balance[settings][reconciliation_mode]`` (``merchant_default`` follows the
     account's mode again)."""
-    set_cash_reconciliation(customer, read_reconciliation_mode(cash_balance))
-
-
-def read_reconciliation_mode(cash_balance: Params | None) -> str | None:
     settings = cash_balance.hash("settings") if cash_balance is not None else None
     return settings.enum("reconciliation_mode", RECONCILIATION_MODES) if settings else None
 

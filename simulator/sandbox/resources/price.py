@@ -13,11 +13,11 @@ list of your active prices, excluding inline prices" (https://docs.stripe.com/ap
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from simulator.sandbox.errors import InvalidRequestError, parameter_missing
-from simulator.sandbox.params import Params, apply_metadata
+from simulator.sandbox.errors import InvalidRequestError
+from simulator.sandbox.params import apply_metadata
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
@@ -25,8 +25,16 @@ from simulator.sandbox.resources.base import (
     previous_attributes,
     save,
 )
+from simulator.sandbox.resources.catalog_requests import (
+    LineItemPriceData,
+    PriceCreate,
+    PriceData,
+    PriceUpdate,
+)
+from simulator.sandbox.resources.common import UNSET
 from simulator.sandbox.resources.product import (
     Product,
+    ProductData,
     create_inline_product,
     create_price_product,
     flag,
@@ -36,12 +44,6 @@ from simulator.sandbox.resources.product import (
 
 PriceType = Literal["one_time", "recurring"]
 PRICE_TYPES = ("one_time", "recurring")
-TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
-INTERVALS = ("day", "week", "month", "year")
-# "Maximum of three years interval allowed (3 years, 36 months, or 156 weeks)."
-MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
-LOOKUP_KEY_MAX = 200
-MAX_DECIMAL_PLACES = 12
 
 
 @dataclass(kw_only=True)
@@ -121,117 +123,48 @@ def price_pattern(*, product: str | None = None, active: bool | None = None,
     )
 
 
-# -- reading parameters -----------------------------------------------------------------
-def _read_unit_amount(params: Params) -> str:
-    """``unit_amount`` (an integer) or ``unit_amount_decimal`` (at most 12 decimal
-    places), as the decimal string Stripe returns in ``unit_amount_decimal``."""
-    if "unit_amount" in params and "unit_amount_decimal" in params:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
-            param="unit_amount",
-        )
-    amount = params.integer("unit_amount", minimum=0)
-    if amount is not None:
-        return str(amount)
-    raw = params.string("unit_amount_decimal")
-    if raw is None:
-        raise parameter_missing(params.name("unit_amount"))
-    return _decimal_amount(raw, params.name("unit_amount_decimal"))
-
-
-def _decimal_amount(raw: str, param: str) -> str:
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidRequestError(f"Invalid decimal: {raw}", param=param) from None
-    exponent = value.as_tuple().exponent
-    if not value.is_finite() or value < 0 or (
-        isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES
-    ):
-        raise InvalidRequestError(f"Invalid decimal: {raw}", param=param)
-    return format(value.normalize(), "f") if value != 0 else "0"
-
-
-def _read_recurring(params: Params) -> dict[str, Any] | None:
-    recurring = params.hash("recurring")
-    if recurring is None:
-        return None
-    interval = recurring.enum("interval", INTERVALS, required=True)
-    assert interval is not None
-    count = recurring.integer("interval_count", minimum=1) or 1
-    if count > MAX_INTERVAL_COUNT[interval]:
-        raise InvalidRequestError(
-            "The maximum billing interval is 3 years (3 years, 36 months, 156 weeks or"
-            " 1095 days).",
-            param=recurring.name("interval_count"),
-        )
-    return {
-        "interval": interval,
-        "interval_count": count,
-        "meter": None,
-        "trial_period_days": None,
-        "usage_type": "licensed",
-    }
-
-
-def new_price(ctx: Ctx, params: Params, product_id: str, *, inline: bool = False) -> Price:
+# -- operations -------------------------------------------------------------------------
+def new_price(ctx: Ctx, data: PriceData, product_id: str, *, inline: bool = False) -> Price:
     """The fields every way of making a price shares: currency, amount, recurrence, tax
     behaviour and metadata."""
-    currency = params.currency(required=True)
-    assert currency is not None
     return Price(
         id=ctx.ids.new("price", 24),
         created=ctx.now,
-        currency=currency,
+        currency=data.currency,
         product=product_id,
-        unit_amount_decimal=_read_unit_amount(params),
-        recurring=_read_recurring(params),
-        tax_behavior=params.enum("tax_behavior", TAX_BEHAVIORS) or "unspecified",
-        metadata=apply_metadata({}, params.metadata()),
+        unit_amount_decimal=data.unit_amount_decimal,
+        recurring=data.recurring.as_dict() if data.recurring is not None else None,
+        tax_behavior=data.tax_behavior,
+        metadata=apply_metadata({}, data.metadata),
         active=not inline,
         inline=inline,
     )
 
 
-def _product_for(ctx: Ctx, params: Params, *, inline: bool) -> Product:
-    """``product`` (an existing id) or ``product_data`` (a new product), not both."""
-    if "product" in params and "product_data" in params:
-        raise InvalidRequestError(
-            "You may only specify one of these parameters: product, product_data.",
-            param=params.name("product"),
-        )
-    product_data = params.hash("product_data")
-    if product_data is not None:
-        if inline:
-            return create_inline_product(ctx, product_data)
-        return create_price_product(ctx, product_data)
-    product_id = params.string("product")
-    if product_id is None:
-        raise parameter_missing(params.name("product"))
-    return load(ctx, Product, product_id, param=params.name("product"))
-
-
-# -- operations -------------------------------------------------------------------------
-def create_price(ctx: Ctx, params: Params) -> Price:
-    product = _product_for(ctx, params, inline=False)
-    price = new_price(ctx, params, product.id)
-    if (active := params.boolean("active")) is not None:
-        price.active = active
-    price.nickname = params.string("nickname")
-    transfer = bool(params.boolean("transfer_lookup_key"))
-    lookup_key = params.string("lookup_key", max_length=LOOKUP_KEY_MAX)
-    params.finish()
-    _claim_lookup_key(ctx, price, lookup_key, transfer)
+def create_price(ctx: Ctx, request: PriceCreate) -> Price:
+    if isinstance(request.product, ProductData):
+        product = create_price_product(ctx, request.product)
+    else:
+        product = load(ctx, Product, request.product, param="product")
+    price = new_price(ctx, request.data, product.id)
+    if request.active is not None:
+        price.active = request.active
+    price.nickname = request.nickname
+    _claim_lookup_key(ctx, price, request.lookup_key, request.transfer_lookup_key)
     save(ctx, price)
     ctx.emit("price.created", price)
     return price
 
 
-def create_inline_price(ctx: Ctx, params: Params) -> tuple[Price, Product]:
-    """A Checkout line item's ``price_data``: an archived price (and, for
-    ``product_data``, an inline product) that only this line item uses. No events."""
-    product = _product_for(ctx, params, inline=True)
-    price = new_price(ctx, params, product.id, inline=True)
+def create_inline_price(ctx: Ctx, price_data: LineItemPriceData, param: str
+                        ) -> tuple[Price, Product]:
+    """A Checkout line item's ``price_data`` (``param`` names it): an archived price (and,
+    for ``product_data``, an inline product) that only this line item uses. No events."""
+    if isinstance(price_data.product, ProductData):
+        product = create_inline_product(ctx, price_data.product)
+    else:
+        product = load(ctx, Product, price_data.product, param=f"{param}[product]")
+    price = new_price(ctx, price_data.data, product.id, inline=True)
     save(ctx, price)
     return price, product
 
@@ -240,22 +173,18 @@ def retrieve_price(ctx: Ctx, price_id: str) -> Price:
     return load(ctx, Price, price_id)
 
 
-def update_price(ctx: Ctx, price_id: str, params: Params) -> Price:
+def update_price(ctx: Ctx, price_id: str, request: PriceUpdate) -> Price:
     price = load(ctx, Price, price_id)
     before = price.serialize(ctx)
-    if (active := params.boolean("active")) is not None:
-        price.active = active
-    if "nickname" in params:
-        price.nickname = params.string("nickname")
-    if (tax_behavior := params.enum("tax_behavior", TAX_BEHAVIORS)) is not None:
-        _change_tax_behavior(price, tax_behavior)
-    price.metadata = apply_metadata(price.metadata, params.metadata())
-    transfer = bool(params.boolean("transfer_lookup_key"))
-    if "lookup_key" in params:
-        _claim_lookup_key(
-            ctx, price, params.string("lookup_key", max_length=LOOKUP_KEY_MAX), transfer
-        )
-    params.finish()
+    if request.active is not None:
+        price.active = request.active
+    if request.nickname is not UNSET:
+        price.nickname = request.nickname
+    if request.tax_behavior is not None:
+        _change_tax_behavior(price, request.tax_behavior)
+    price.metadata = apply_metadata(price.metadata, request.metadata)
+    if request.lookup_key is not UNSET:
+        _claim_lookup_key(ctx, price, request.lookup_key, request.transfer_lookup_key)
     after = price.serialize(ctx)
     save(ctx, price)
     if after != before:

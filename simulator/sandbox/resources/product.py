@@ -20,6 +20,7 @@ from simulator.sandbox.resources.base import (
     load,
     save,
 )
+from simulator.sandbox.resources.common import UNSET, Maybe
 
 ProductType = Literal["good", "service"]
 PRODUCT_TYPES = ("good", "service")
@@ -153,26 +154,95 @@ def _read_package_dimensions(params: Params) -> dict[str, float] | None:
             for name in PACKAGE_DIMENSIONS}
 
 
-def apply_product_fields(product: Product, params: Params) -> None:
-    """The fields create and update share; ``""`` clears the optional ones."""
-    for name, limit in (("description", 40000), ("statement_descriptor", STATEMENT_DESCRIPTOR_MAX),
-                        ("unit_label", UNIT_LABEL_MAX), ("url", 5000), ("tax_code", 5000)):
-        if name in params:
-            setattr(product, name, params.string(name, max_length=limit))
-    if "images" in params:
-        product.images = _read_images(params)
-    if "marketing_features" in params:
-        product.marketing_features = _read_marketing_features(params)
-    if "package_dimensions" in params:
-        product.package_dimensions = _read_package_dimensions(params)
-    if (shippable := params.boolean("shippable")) is not None:
-        product.shippable = shippable
-    if (active := params.boolean("active")) is not None:
-        product.active = active
-    product.metadata = apply_metadata(product.metadata, params.metadata())
+# The text fields with their length limits, in the order they are read.
+TEXT_FIELDS = (("description", 40000), ("statement_descriptor", STATEMENT_DESCRIPTOR_MAX),
+               ("unit_label", UNIT_LABEL_MAX), ("url", 5000), ("tax_code", 5000))
+
+
+@dataclass(frozen=True)
+class ProductFields:
+    """What creating and updating a product share; only the fields given are set, and
+    ``None`` (from ``""``) clears an optional one."""
+
+    description: Maybe[str | None] = UNSET
+    statement_descriptor: Maybe[str | None] = UNSET
+    unit_label: Maybe[str | None] = UNSET
+    url: Maybe[str | None] = UNSET
+    tax_code: Maybe[str | None] = UNSET
+    package_dimensions: Maybe[dict[str, float] | None] = UNSET
+    images: list[str] | None = None
+    marketing_features: list[dict[str, Any]] | None = None
+    shippable: bool | None = None
+    active: bool | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> ProductFields:
+        text: dict[str, str | None] = {name: params.string(name, max_length=limit)
+                                       for name, limit in TEXT_FIELDS if name in params}
+        images = _read_images(params) if "images" in params else None
+        features = _read_marketing_features(params) if "marketing_features" in params else None
+        dimensions: Maybe[dict[str, float] | None] = UNSET
+        if "package_dimensions" in params:
+            dimensions = _read_package_dimensions(params)
+        return cls(**text, images=images, marketing_features=features,
+                   package_dimensions=dimensions, shippable=params.boolean("shippable"),
+                   active=params.boolean("active"), metadata=params.metadata())
+
+
+@dataclass(frozen=True)
+class ProductData:
+    """``product_data``: a new product, made with a Price (``POST /v1/prices``) or for a
+    Checkout line item's inline price (``price_data[product_data]``); each takes only a
+    few of the product's fields (https://docs.stripe.com/api/prices/create)."""
+
+    name: str
+    fields: ProductFields = field(default_factory=ProductFields)
+    id: str | None = None  # ``POST /v1/prices`` only: the product's own id
+
+    @classmethod
+    def for_price(cls, params: Params) -> ProductData:
+        """``POST /v1/prices``'s ``product_data``."""
+        product_id = params.string("id")
+        name = params.required_string("name")
+        return cls(name, ProductFields(
+            statement_descriptor=params.string("statement_descriptor",
+                                               max_length=STATEMENT_DESCRIPTOR_MAX),
+            tax_code=params.string("tax_code"),
+            unit_label=params.string("unit_label", max_length=UNIT_LABEL_MAX),
+            metadata=params.metadata(),
+            active=params.boolean("active")), product_id)
+
+    @classmethod
+    def for_line_item(cls, params: Params) -> ProductData:
+        """``line_items[][price_data][product_data]``."""
+        name = params.required_string("name")
+        return cls(name, ProductFields(
+            description=params.string("description"),
+            images=_read_images(params),
+            metadata=params.metadata(),
+            tax_code=params.string("tax_code"),
+            unit_label=params.string("unit_label", max_length=UNIT_LABEL_MAX)))
+
+
+def apply_product_fields(product: Product, fields: ProductFields) -> None:
+    """Set the fields given (``None`` clears an optional one); merge the metadata."""
+    for name in (*(name for name, _ in TEXT_FIELDS), "package_dimensions"):
+        if (value := getattr(fields, name)) is not UNSET:
+            setattr(product, name, value)
+    for name in ("images", "marketing_features", "shippable", "active"):
+        if (value := getattr(fields, name)) is not None:
+            setattr(product, name, value)
+    product.metadata = apply_metadata(product.metadata, fields.metadata)
 
 
 # -- operations (those that touch prices too are in flows/catalog.py) ------------------
+def new_product(ctx: Ctx, requested_id: str | None, name: str) -> Product:
+    """A product made now. It may be given its own id; Stripe refuses one that is taken."""
+    return Product(id=new_product_id(ctx, requested_id), created=ctx.now, updated=ctx.now,
+                   name=name)
+
+
 def new_product_id(ctx: Ctx, requested: str | None) -> str:
     """Products may be given their own id; Stripe refuses one that is taken."""
     if requested is None:
@@ -184,42 +254,20 @@ def new_product_id(ctx: Ctx, requested: str | None) -> str:
     return requested
 
 
-def create_price_product(ctx: Ctx, params: Params) -> Product:
-    """``POST /v1/prices`` with ``product_data``: a catalogue product, from the few fields
-    that hash takes (https://docs.stripe.com/api/prices/create)."""
-    product = Product(
-        id=new_product_id(ctx, params.string("id")),
-        created=ctx.now,
-        updated=ctx.now,
-        name=params.required_string("name"),
-        statement_descriptor=params.string("statement_descriptor",
-                                           max_length=STATEMENT_DESCRIPTOR_MAX),
-        tax_code=params.string("tax_code"),
-        unit_label=params.string("unit_label", max_length=UNIT_LABEL_MAX),
-        metadata=apply_metadata({}, params.metadata()),
-    )
-    if (active := params.boolean("active")) is not None:
-        product.active = active
+def create_price_product(ctx: Ctx, data: ProductData) -> Product:
+    """``POST /v1/prices`` with ``product_data``: a catalogue product."""
+    product = new_product(ctx, data.id, data.name)
+    apply_product_fields(product, data.fields)
     save(ctx, product)
     ctx.emit("product.created", product)
     return product
 
 
-def create_inline_product(ctx: Ctx, params: Params) -> Product:
+def create_inline_product(ctx: Ctx, data: ProductData) -> Product:
     """The product behind a Checkout line item's ``price_data[product_data]``."""
-    product = Product(
-        id=ctx.ids.new("prod", 14),
-        created=ctx.now,
-        updated=ctx.now,
-        name=params.required_string("name"),
-        description=params.string("description"),
-        images=_read_images(params),
-        metadata=apply_metadata({}, params.metadata()),
-        tax_code=params.string("tax_code"),
-        unit_label=params.string("unit_label", max_length=UNIT_LABEL_MAX),
-        active=False,
-        inline=True,
-    )
+    product = new_product(ctx, None, data.name)
+    product.active, product.inline = False, True
+    apply_product_fields(product, data.fields)
     save(ctx, product)
     return product
 

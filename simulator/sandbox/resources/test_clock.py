@@ -71,24 +71,46 @@ class TestClock(StripeObject):
         }
 
 
-def create_test_clock(ctx: Ctx, params: Params) -> TestClock:
+@dataclass(frozen=True)
+class TestClockCreate:
+    """``POST /v1/test_helpers/test_clocks``: a clock frozen at ``frozen_time``."""
+
+    frozen_time: int
+    name: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> TestClockCreate:
+        return cls(params.required_integer("frozen_time", minimum=0),
+                   params.string("name", max_length=NAME_MAX_LENGTH))
+
+
+@dataclass(frozen=True)
+class TestClockAdvance:
+    """``POST /v1/test_helpers/test_clocks/{id}/advance``: the time to move the clock to."""
+
+    frozen_time: int
+
+    @classmethod
+    def from_params(cls, params: Params) -> TestClockAdvance:
+        return cls(params.required_integer("frozen_time"))
+
+
+def create_test_clock(ctx: Ctx, request: TestClockCreate) -> TestClock:
     clock = TestClock(
         id=ctx.ids.new(TestClock.PREFIX),
         created=ctx.now,
-        frozen_time=params.required_integer("frozen_time", minimum=0),
-        name=params.string("name", max_length=NAME_MAX_LENGTH),
+        frozen_time=request.frozen_time,
+        name=request.name,
     )
-    params.finish()
     save(ctx, clock)
     ctx.emit("test_helpers.test_clock.created", clock)
     return clock
 
 
-def advance_test_clock(ctx: Ctx, clock_id: str, params: Params) -> TestClock:
+def advance_test_clock(ctx: Ctx, clock_id: str, request: TestClockAdvance) -> TestClock:
     """Start moving the clock to ``frozen_time``; a job finishes the move."""
     clock = load(ctx, TestClock, clock_id)
-    target = params.required_integer("frozen_time")
-    params.finish()
+    target = request.frozen_time
     _check_advance(clock, target)
     clock.status = "advancing"
     clock.target_frozen_time = target

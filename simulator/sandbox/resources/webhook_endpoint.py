@@ -10,6 +10,7 @@ from simulator.sandbox import codec
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.params import Params, apply_metadata
 from simulator.sandbox.resources.base import Ctx, StripeObject, load, save
+from simulator.sandbox.resources.common import UNSET, Maybe
 from simulator.sandbox.versions import validate as validate_version
 
 Status = Literal["enabled", "disabled"]
@@ -55,53 +56,89 @@ class WebhookEndpoint(StripeObject):
         }
 
 
-def _read_url(params: Params, required: bool) -> str | None:
+# -- requests ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WebhookEndpointCreate:
+    """``POST /v1/webhook_endpoints``; ``api_version`` is a valid Stripe version."""
+
+    url: str
+    enabled_events: list[str]
+    description: str | None = None
+    api_version: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> WebhookEndpointCreate:
+        url, events = _read_target(params, required=True)
+        api_version = params.string("api_version")
+        description = params.string("description")
+        request = cls(url=url or "", enabled_events=events or [], description=description,
+                      api_version=validate_version(api_version) if api_version else None,
+                      metadata=params.metadata())
+        params.raw("connect")  # Connect only; accepted and ignored
+        return request
+
+
+@dataclass(frozen=True)
+class WebhookEndpointUpdate:
+    """``POST /v1/webhook_endpoints/{id}``; ``disabled`` turns deliveries off or on."""
+
+    url: str | None = None
+    enabled_events: list[str] | None = None
+    description: Maybe[str | None] = UNSET
+    disabled: bool | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> WebhookEndpointUpdate:
+        url, events = _read_target(params, required=False)
+        description: Maybe[str | None] = UNSET
+        if "description" in params:
+            description = params.string("description")
+        return cls(url, events, description, params.boolean("disabled"), params.metadata())
+
+
+def _read_target(params: Params, required: bool) -> tuple[str | None, list[str] | None]:
+    """``url`` and ``enabled_events``: where to send which events."""
     url = params.string("url", required=required)
     if url is not None and not url.startswith(("http://", "https://")):
         raise InvalidRequestError(f"Invalid URL: {url}", param="url", code="url_invalid")
-    return url
-
-
-def _read_events(params: Params, required: bool) -> list[str] | None:
     events = params.strings("enabled_events", required=required)
     if events is not None and not events:
         raise InvalidRequestError(
             "Invalid array: enabled_events must contain at least one event", param="enabled_events"
         )
-    return events
+    return url, events
 
 
-def create_webhook_endpoint(ctx: Ctx, params: Params) -> WebhookEndpoint:
-    url = _read_url(params, required=True)
-    events = _read_events(params, required=True)
-    api_version = params.string("api_version")
+# -- operations -------------------------------------------------------------------------
+def create_webhook_endpoint(ctx: Ctx, request: WebhookEndpointCreate) -> WebhookEndpoint:
     endpoint = WebhookEndpoint(
         id=ctx.ids.new("we"),
         created=ctx.now,
-        url=url or "",
-        enabled_events=events or [],
+        url=request.url,
+        enabled_events=list(request.enabled_events),
         secret=ctx.ids.secret("whsec"),
-        description=params.string("description"),
-        api_version=validate_version(api_version) if api_version else None,
-        metadata=apply_metadata({}, params.metadata()),
+        description=request.description,
+        api_version=request.api_version,
+        metadata=apply_metadata({}, request.metadata),
     )
-    params.raw("connect")
     save(ctx, endpoint)
     return endpoint
 
 
-def update_webhook_endpoint(ctx: Ctx, endpoint_id: str, params: Params) -> WebhookEndpoint:
+def update_webhook_endpoint(ctx: Ctx, endpoint_id: str, request: WebhookEndpointUpdate
+                            ) -> WebhookEndpoint:
     endpoint = load(ctx, WebhookEndpoint, endpoint_id)
-    if (url := _read_url(params, required=False)) is not None:
-        endpoint.url = url
-    if (events := _read_events(params, required=False)) is not None:
-        endpoint.enabled_events = events
-    if "description" in params:
-        endpoint.description = params.string("description")
-    disabled = params.boolean("disabled")
-    if disabled is not None:
-        endpoint.status = "disabled" if disabled else "enabled"
-    endpoint.metadata = apply_metadata(endpoint.metadata, params.metadata())
+    if request.url is not None:
+        endpoint.url = request.url
+    if request.enabled_events is not None:
+        endpoint.enabled_events = list(request.enabled_events)
+    if request.description is not UNSET:
+        endpoint.description = request.description
+    if request.disabled is not None:
+        endpoint.status = "disabled" if request.disabled else "enabled"
+    endpoint.metadata = apply_metadata(endpoint.metadata, request.metadata)
     save(ctx, endpoint)
     return endpoint
 
