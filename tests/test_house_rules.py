@@ -103,3 +103,15 @@ def test_only_the_http_edge_builds_request_parameters() -> None:
         if (relative := path.relative_to(ROOT).as_posix()) not in PARAMS_BUILT_IN
         and _builds_params(ast.parse(path.read_text(encoding="utf-8"))))
     assert building == []
+
+
+def test_sandbox_lists_filter_by_name_not_by_a_packed_column() -> None:
+    """List filters are named by each object (``FILTERS``) and kept in ``object_filters``;
+    the one shared ``subtype`` column that packed several of them into a string is gone,
+    and no sandbox module names it again (docs/design.md, "List filters")."""
+    sandbox = ROOT / "simulator" / "sandbox"
+    offenders = [f"{path.relative_to(ROOT).as_posix()}:{number}"
+                 for path in sandbox.rglob("*") if path.suffix in (".py", ".html", ".js")
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if "subtype" in line.lower()]
+    assert offenders == []

@@ -2,8 +2,9 @@
 
 Rows are cloned from real ones: a customer, its confirmed PaymentIntent, the charge, and
 the ``customer.created`` / ``payment_intent.succeeded`` events, exactly as the sandbox
-stored them (made through the API in-process when the file has none yet). Each clone gets
-fresh ids and an older ``created``, and goes in with ``executemany`` in large
+stored them (made through the API in-process when the file has none yet), each with its
+list-filter rows (``object_filters``: a customer's email, an event's type). Each clone
+gets fresh ids and an older ``created``, and goes in with ``executemany`` in large
 transactions, so a million rows take tens of seconds rather than hours.
 """
 
@@ -15,20 +16,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.common.clock import monotonic, system_time
+from simulator.sandbox.schema import INDEX_COLUMNS, OBJECT_COLUMNS
 
 BATCH_ROWS = 100_000
 SPREAD_SECONDS = 365 * 24 * 3600
 # The id length after the prefix, as Stripe makes them.
 ID_LENGTHS = {"cus": 14, "pi": 24, "ch": 24, "evt": 24}
-COLUMNS = ("id", "type", "created", "deleted", "customer", "payment_intent", "charge",
-           "subtype", "data")
-INSERT = (f"INSERT OR IGNORE INTO objects ({', '.join(COLUMNS)})"
-          f" VALUES ({', '.join('?' for _ in COLUMNS)})")
+COLUMNS = tuple(OBJECT_COLUMNS)
+DATA = COLUMNS.index("data")
+FOREIGN_KEYS = tuple(COLUMNS.index(column) for column in INDEX_COLUMNS)
+SELECT = f"SELECT rowid, {', '.join(COLUMNS)} FROM objects"
+INSERT = (f"INSERT OR IGNORE INTO objects (rowid, {', '.join(COLUMNS)})"
+          f" VALUES (?, {', '.join('?' for _ in COLUMNS)})")
+INSERT_FILTER = ("INSERT OR IGNORE INTO object_filters (object_rowid, name, value, type, created)"
+                 " VALUES (?, ?, ?, ?, ?)")
+# A clone: its objects row (in COLUMNS order) and its list filters (name, value).
+Clone = tuple[tuple[object, ...], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
 class TemplateRow:
     values: tuple[object, ...]  # in COLUMNS order
+    filters: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
@@ -48,23 +57,33 @@ class SeedReport:
     total_objects: int
 
 
+def _template(conn: sqlite3.Connection, row: tuple[object, ...] | None) -> TemplateRow | None:
+    """A row read with ``SELECT`` (its rowid first), with its list filters."""
+    if row is None:
+        return None
+    filters = conn.execute(
+        "SELECT name, value FROM object_filters WHERE object_rowid = ? ORDER BY name", row[:1]
+    ).fetchall()
+    return TemplateRow(tuple(row[1:]), tuple(filters))
+
+
 def _one(conn: sqlite3.Connection, where: str, args: tuple[object, ...]) -> TemplateRow | None:
     row = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM objects WHERE deleted = 0 AND {where}"
-        " ORDER BY created DESC, rowid DESC LIMIT 1",
+        f"{SELECT} WHERE deleted = 0 AND {where} ORDER BY created DESC, rowid DESC LIMIT 1",
         args,
     ).fetchone()
-    return TemplateRow(tuple(row)) if row else None
+    return _template(conn, row)
 
 
 def _event_about(conn: sqlite3.Connection, event_type: str, object_id: str) -> TemplateRow | None:
     """The event of ``event_type`` about ``object_id``, among the latest thousand."""
     row = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM (SELECT * FROM objects WHERE type = 'event'"
-        " AND subtype = ? ORDER BY created DESC LIMIT 1000) WHERE instr(data, ?) > 0 LIMIT 1",
+        f"{SELECT} WHERE rowid IN (SELECT object_rowid FROM object_filters"
+        " WHERE type = 'event' AND name = 'type' AND value = ?"
+        " ORDER BY created DESC LIMIT 1000) AND instr(data, ?) > 0 LIMIT 1",
         (event_type, f'"id":"{object_id}"'),
     ).fetchone()
-    return TemplateRow(tuple(row)) if row else None
+    return _template(conn, row)
 
 
 def _coherent_group(conn: sqlite3.Connection) -> list[TemplateRow] | None:
@@ -85,6 +104,7 @@ def _coherent_group(conn: sqlite3.Connection) -> list[TemplateRow] | None:
 
 def load_templates(db_path: str) -> list[TemplateRow]:
     """The rows to clone, made through the API first if the file has no paid customer."""
+    bring_up_to_date(db_path)
     conn = sqlite3.connect(db_path, timeout=30)
     try:
         group = _coherent_group(conn)
@@ -102,6 +122,16 @@ def load_templates(db_path: str) -> list[TemplateRow]:
     if not group:
         raise RuntimeError(f"no objects to clone in {db_path}")
     return group
+
+
+def bring_up_to_date(db_path: str) -> None:
+    """Open the file as the sandbox does, so that one written by an older version gains
+    its list-filter rows before rows are read and written here."""
+    from simulator.sandbox import registrations
+    from simulator.sandbox.store import Store
+
+    registrations.register_everything()
+    Store(db_path, indexer=registrations.stored_filters).close()
 
 
 def make_template_objects(db_path: str) -> None:
@@ -135,28 +165,29 @@ class Cloner:
     def __init__(self, templates: list[TemplateRow]) -> None:
         self.templates = templates
         self.slots = {t.id: (t.id.split("_", 1)[0], slot) for slot, t in enumerate(templates)}
-        self.emails = [str(t.values[7]) for t in templates
-                       if t.values[1] == "customer" and isinstance(t.values[7], str)]
+        self.emails = [value for t in templates if t.values[1] == "customer"
+                       for name, value in t.filters if name == "email"]
 
-    def group(self, serial: int, created: int) -> Iterator[tuple[object, ...]]:
+    def group(self, serial: int, created: int) -> Iterator[Clone]:
         mapping = {old: _new_id(prefix, serial, slot) for old, (prefix, slot) in self.slots.items()}
         for email in self.emails:  # customers' emails are indexed; keep them distinct
             mapping[email] = f"bidder-{serial}@example.com"
         for template in self.templates:
             values = list(template.values)
-            text = str(values[8])
+            text = str(values[DATA])
             for old, new in mapping.items():
                 if old in text:
                     text = text.replace(old, new)
             text = text.replace(f'"created":{template.created}', f'"created":{created}')
             values[0] = mapping[template.id]
             values[2] = created
-            for column in (4, 5, 6, 7):  # customer, payment_intent, charge, subtype
+            for column in FOREIGN_KEYS:
                 value = values[column]
                 if isinstance(value, str):
                     values[column] = mapping.get(value, value)
-            values[8] = text
-            yield tuple(values)
+            values[DATA] = text
+            filters = [(name, mapping.get(value, value)) for name, value in template.filters]
+            yield tuple(values), filters
 
 
 def seed(db_path: str, objects: int, *, batch_rows: int = BATCH_ROWS,
@@ -177,7 +208,7 @@ def seed(db_path: str, objects: int, *, batch_rows: int = BATCH_ROWS,
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA cache_size=-200000")
     inserted = 0
-    batch: list[tuple[object, ...]] = []
+    batch: list[Clone] = []
     by_type: dict[str, int] = {}
     try:
         for g in range(groups):
@@ -213,17 +244,23 @@ def _next_serial(db_path: str) -> int:
     return int(str(row[0])[len("cus_S"):]) // GROUP_SLOTS + 1
 
 
-def _write(conn: sqlite3.Connection, rows: list[tuple[object, ...]], by_type: dict[str, int]
-           ) -> int:
-    if not rows:
+def _write(conn: sqlite3.Connection, clones: list[Clone], by_type: dict[str, int]) -> int:
+    """Each clone's row goes in with a rowid of its own choosing, which its filter rows
+    (keyed by rowid) name."""
+    if not clones:
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executemany(INSERT, rows)
+        first = int(conn.execute("SELECT coalesce(max(rowid), 0) + 1 FROM objects").fetchone()[0])
+        conn.executemany(INSERT, [(first + n, *values) for n, (values, _) in enumerate(clones)])
+        conn.executemany(INSERT_FILTER, [
+            (first + n, name, value, values[1], values[2])
+            for n, (values, filters) in enumerate(clones) for name, value in filters
+        ])
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    for row in rows:
-        by_type[str(row[1])] = by_type.get(str(row[1]), 0) + 1
-    return len(rows)
+    for values, _ in clones:
+        by_type[str(values[1])] = by_type.get(str(values[1]), 0) + 1
+    return len(clones)

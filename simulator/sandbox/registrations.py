@@ -11,6 +11,7 @@ sandbox's jobs without an app.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint
 
@@ -87,6 +88,13 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
 )
 # Told of every event as it is recorded, in the request's transaction.
 EVENT_LISTENERS: tuple[EventListener, ...] = (webhooks.queue_deliveries,)
+
+
+def stored_filters(object_type: str, state: dict[str, Any]) -> Mapping[str, str | None]:
+    """An object's list filters computed from its stored state: the store's indexer, to
+    fill ``object_filters`` for a file written before it."""
+    cls = REGISTRY.get(object_type)
+    return cls.from_state(state).index() if cls is not None else {}
 
 
 def register_everything() -> None:

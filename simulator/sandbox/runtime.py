@@ -14,7 +14,7 @@ from simulator.common.ids import IdGenerator
 from simulator.sandbox import jobs
 from simulator.sandbox.context import EventSink
 from simulator.sandbox.faults import Faults
-from simulator.sandbox.store import Store
+from simulator.sandbox.store import Indexer, Store
 
 log = logging.getLogger("simulator.sandbox")
 CLOCK_OFFSET_KEY = "clock_offset"
@@ -46,9 +46,10 @@ class SandboxConfig:
 
 
 class Runtime:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, indexer: Indexer | None = None) -> None:
+        """``indexer``: how the store re-indexes an older file's objects (``Store``)."""
         self.config = config
-        self.store = Store(config.db_path, fsync=config.fsync)
+        self.store = Store(config.db_path, fsync=config.fsync, indexer=indexer)
         self.clock = Clock(offset_source=self._clock_offset)
         self.ids = IdGenerator(config.id_seed)
         self.faults = Faults(self.store)

@@ -11,8 +11,30 @@ import sqlite3
 
 import sqlite_utils
 
-# Filterable columns of ``objects`` (each with a partial index).
-INDEX_COLUMNS = ("customer", "payment_intent", "charge", "subtype")
+# Filterable columns of ``objects`` (each with a partial index): the foreign keys that
+# mean the same on every type. Every other list filter is a row of ``object_filters``.
+INDEX_COLUMNS = ("customer", "payment_intent", "charge")
+# Every column of ``objects``; an older file's column that is not here is unused.
+OBJECT_COLUMNS: dict[str, type] = {
+    "id": str, "type": str, "created": int, "deleted": int,
+    **{column: str for column in INDEX_COLUMNS}, "data": str,
+}
+# The named list filters each object declares (``StripeObject.FILTERS``), one row per
+# name that has a value. ``object_rowid`` is the object's rowid, the list order's
+# tie-break within a second, so the listing index gives a whole page newest first
+# (type, name, value, then created and rowid descending) without sorting.
+OBJECT_FILTERS = (
+    """CREATE TABLE IF NOT EXISTS object_filters (
+        object_rowid INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        PRIMARY KEY (object_rowid, name)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS object_filters_listing"
+    " ON object_filters (type, name, value, created, object_rowid)",
+)
 
 # What the control plane's fault switches hold (``faults.py``).
 FAULTS = (
@@ -83,21 +105,13 @@ def create_schema(conn: sqlite3.Connection) -> None:
     objects = db.table("objects")
     if not objects.exists():
         objects.create(
-            {
-                "id": str,
-                "type": str,
-                "created": int,
-                "deleted": int,
-                "customer": str,
-                "payment_intent": str,
-                "charge": str,
-                "subtype": str,
-                "data": str,
-            },
+            OBJECT_COLUMNS,
             pk="id",
             not_null={"type", "created", "data"},
             defaults={"deleted": 0},
         )
+    else:
+        _drop_indexes_of_retired_columns(conn)
     objects.create_index(["type", "created"], if_not_exists=True)
     # Most rows leave most of these columns NULL. Partial indexes skip those rows, so a
     # write touches (and a commit copies to the WAL) about 40% fewer pages.
@@ -138,6 +152,22 @@ def create_schema(conn: sqlite3.Connection) -> None:
     )
     db.table("jobs").create_index(["due_at"], if_not_exists=True)
     db.table("jobs").create_index(["kind", "ref"], unique=True, if_not_exists=True)
-    for statement in (FAULTS, REQUEST_LOG, REQUEST_COUNTS, *WEBHOOK_DELIVERIES,
-                      WEBHOOK_ENDPOINT_SETTINGS):
+    for statement in (*OBJECT_FILTERS, FAULTS, REQUEST_LOG, REQUEST_COUNTS,
+                      *WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINT_SETTINGS):
         conn.execute(statement)
+
+
+def _drop_indexes_of_retired_columns(conn: sqlite3.Connection) -> None:
+    """A file from an older version may have an ``objects`` column no longer declared
+    (the one list-filter column that ``object_filters`` replaced). The column stays,
+    unused and NULL in new rows, since dropping it would rewrite every row (seconds per
+    hundred thousand objects); the indexes on it go. Its values are rebuilt from each
+    object's data when the sandbox re-indexes the file (``Store``'s indexer)."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
+    retired = present - set(OBJECT_COLUMNS)
+    if not retired:
+        return
+    for index in [row[1] for row in conn.execute("PRAGMA index_list(objects)")]:
+        columns = {row[2] for row in conn.execute(f"PRAGMA index_info({index})")}
+        if columns & retired:
+            conn.execute(f"DROP INDEX {index}")

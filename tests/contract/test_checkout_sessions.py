@@ -359,8 +359,8 @@ def test_mark_session_complete(ctx: Ctx) -> None:
     assert rendered["customer_details"]["email"] == "buyer@example.com"
     assert rendered["customer_details"]["tax_exempt"] == "none"
     assert ctx.events[-1]["type"] == "checkout.session.completed"
-    by_email = ctx.store.page(sessions.CheckoutSession.OBJECT, limit=10, subtype_patterns=[
-        sessions.session_pattern("complete", "buyer@example.com")])
+    by_email = ctx.store.page(sessions.CheckoutSession.OBJECT, limit=10, filters={
+        "email": "buyer@example.com", "status": "complete"})
     assert [row.id for row in by_email.rows] == [session.id]
     with pytest.raises(InvalidRequestError):
         sessions.open_session_for_payment(ctx, session.id)

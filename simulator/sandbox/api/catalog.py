@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-from fnmatch import fnmatchcase
 
 from flask import Blueprint
 
@@ -21,6 +20,7 @@ from simulator.sandbox.resources.catalog_requests import (
     ProductCreate,
     ProductUpdate,
 )
+from simulator.sandbox.store import glob_literal
 
 bp = Blueprint("catalog", __name__)
 MAX_LOOKUP_KEYS = 10
@@ -55,7 +55,7 @@ def delete_product(ctx: Ctx, params: Params, product_id: str) -> products.Produc
 @bp.get("/v1/products")
 @stripe_endpoint
 def list_products(ctx: Ctx, params: Params) -> ListResult:
-    pattern = products.product_pattern(
+    filters = products.product_filters(
         active=params.boolean("active"),
         shippable=params.boolean("shippable"),
         type_=params.enum("type", products.PRODUCT_TYPES),
@@ -63,16 +63,17 @@ def list_products(ctx: Ctx, params: Params) -> ListResult:
     )
     ids = params.strings("ids")
     if ids is not None:
-        return _page_of_ids(params, products.products_by_id(ctx, ids), pattern)
-    return list_objects(ctx, params, products.Product, "/v1/products", subtype_patterns=[pattern])
+        return _page_of_ids(params, products.products_by_id(ctx, ids), filters)
+    return list_objects(ctx, params, products.Product, "/v1/products", filters)
 
 
-def _page_of_ids(params: Params, found: list[products.Product], pattern: str) -> ListResult:
+def _page_of_ids(params: Params, found: list[products.Product], filters: dict[str, str]
+                 ) -> ListResult:
     """``ids[]`` names the products outright: filter and page them in memory."""
     bounds = read_created(params)
     matching: list[StripeObject] = [
         p for p in found
-        if fnmatchcase(p.index()["subtype"] or "", pattern)
+        if filters.items() <= p.index().items()
         and all(_COMPARE[op](p.created, bound) for op, bound in bounds.items())
     ]
     return page_by_id(params, "/v1/products", matching, products.Product.NOUN)
@@ -130,14 +131,13 @@ def list_prices(ctx: Ctx, params: Params) -> ListResult:
     product = params.string("product")
     currency = params.currency("currency")
     type_ = params.enum("type", prices.PRICE_TYPES)
-    lookup_keys: list[str | None] = list(params.strings("lookup_keys") or [])
+    lookup_keys = params.strings("lookup_keys") or []
     if len(lookup_keys) > MAX_LOOKUP_KEYS:
         raise InvalidRequestError(
             f"You may only specify up to {MAX_LOOKUP_KEYS} lookup_keys.", param="lookup_keys"
         )
-    patterns = [
-        prices.price_pattern(product=product, active=True if active is None else active,
-                             currency=currency, type_=type_, lookup_key=key)
-        for key in lookup_keys or [None]
-    ]
-    return list_objects(ctx, params, prices.Price, "/v1/prices", subtype_patterns=patterns)
+    filters = prices.price_filters(product=product, active=True if active is None else active,
+                                   currency=currency, type_=type_)
+    patterns = [glob_literal(key) for key in lookup_keys]
+    return list_objects(ctx, params, prices.Price, "/v1/prices", filters,
+                        globs=("lookup_key", patterns))

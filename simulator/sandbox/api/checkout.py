@@ -41,11 +41,11 @@ def expire(ctx: Ctx, params: Params, session_id: str) -> sessions.CheckoutSessio
 def list_(ctx: Ctx, params: Params) -> ListResult:
     details = params.hash("customer_details")
     email = details.required_string("email") if details is not None else None
-    pattern = sessions.session_pattern(params.enum("status", sessions.STATUSES), email)
     filters = {"customer": params.string("customer"),
-               "payment_intent": params.string("payment_intent")}
+               "payment_intent": params.string("payment_intent"),
+               "email": email, "status": params.enum("status", sessions.STATUSES)}
     return list_objects(ctx, params, sessions.CheckoutSession, "/v1/checkout/sessions",
-                        filters, subtype_patterns=[pattern])
+                        filters)
 
 
 @bp.get("/v1/checkout/sessions/<session_id>/line_items")

@@ -42,6 +42,6 @@ def delete(ctx: Ctx, params: Params, customer_id: str) -> customers.Customer:
 @bp.get("/v1/customers")
 @stripe_endpoint
 def list_(ctx: Ctx, params: Params) -> ListResult:
-    filters = {"subtype": params.string("email")}
+    filters = {"email": params.string("email")}
     params.string("test_clock")
     return list_objects(ctx, params, customers.Customer, "/v1/customers", filters)

@@ -32,8 +32,8 @@ def list_events(ctx: Ctx, params: Params) -> ListResult:
     if event_type and types:
         raise InvalidRequestError("You may only specify one of these parameters: type, types.",
                                   param="types")
-    patterns = types or ([event_type] if event_type else None)
-    return list_objects(ctx, params, Event, "/v1/events", subtype_patterns=patterns)
+    patterns = types or ([event_type] if event_type else [])
+    return list_objects(ctx, params, Event, "/v1/events", globs=("type", patterns))
 
 
 @bp.post("/v1/webhook_endpoints")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from simulator.sandbox.api.endpoint import ListResult
 from simulator.sandbox.errors import InvalidRequestError, resource_missing
 from simulator.sandbox.params import Params
@@ -33,9 +35,16 @@ def list_objects(
     params: Params,
     cls: type[StripeObject],
     url: str,
-    filters: dict[str, str | None] | None = None,
-    subtype_patterns: list[str] | None = None,
+    filters: Mapping[str, str | None] | None = None,
+    globs: tuple[str, Sequence[str]] | None = None,
 ) -> ListResult:
+    """A page of ``cls`` objects, newest first. ``filters`` (None values left out) and
+    ``globs`` (one filter's GLOB patterns, any of which may match) name filters that
+    ``cls`` declares in ``FILTERS``."""
+    given = {name: value for name, value in (filters or {}).items() if value is not None}
+    unknown = (set(given) | ({globs[0]} if globs else set())) - set(cls.FILTERS)
+    if unknown:
+        raise ValueError(f"{cls.__name__} declares no list filter {sorted(unknown)}")
     limit = params.integer("limit", minimum=1, maximum=100)
     starting_after = params.string("starting_after")
     ending_before = params.string("ending_before")
@@ -49,11 +58,11 @@ def list_objects(
     page = ctx.store.page(
         cls.OBJECT,
         limit=limit or 10,
-        filters={k: v for k, v in (filters or {}).items() if v is not None},
+        filters=given,
+        globs=globs,
         created=created,
         after=after,
         before=before,
-        subtype_patterns=subtype_patterns,
     )
     items = [cls.from_state(row.data) for row in page.rows]
     return ListResult(url, items, page.has_more)

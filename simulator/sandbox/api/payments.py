@@ -66,7 +66,7 @@ def detach_payment_method(ctx: Ctx, params: Params, pm_id: str) -> methods.Payme
 @bp.get("/v1/payment_methods")
 @stripe_endpoint
 def list_payment_methods(ctx: Ctx, params: Params) -> ListResult:
-    filters = {"customer": params.string("customer"), "subtype": params.string("type")}
+    filters = {"customer": params.string("customer"), "type": params.string("type")}
     return list_objects(ctx, params, methods.PaymentMethod, "/v1/payment_methods", filters)
 
 
@@ -74,7 +74,7 @@ def list_payment_methods(ctx: Ctx, params: Params) -> ListResult:
 @stripe_endpoint
 def list_customer_payment_methods(ctx: Ctx, params: Params, customer_id: str) -> ListResult:
     load(ctx, Customer, customer_id)
-    filters = {"customer": customer_id, "subtype": params.string("type")}
+    filters = {"customer": customer_id, "type": params.string("type")}
     params.enum("allow_redisplay", methods.ALLOW_REDISPLAY)
     url = f"/v1/customers/{customer_id}/payment_methods"
     return list_objects(ctx, params, methods.PaymentMethod, url, filters)
@@ -213,7 +213,7 @@ def retrieve_balance_transaction(ctx: Ctx, params: Params, txn_id: str
 @bp.get("/v1/balance_transactions")
 @stripe_endpoint
 def list_balance_transactions(ctx: Ctx, params: Params) -> ListResult:
-    filters = {"charge": params.string("source"), "subtype": params.string("type")}
+    filters = {"charge": params.string("source"), "type": params.string("type")}
     params.string("currency")
     params.string("payout")
     return list_objects(ctx, params, transactions.BalanceTransaction,

@@ -55,6 +55,6 @@ def cancel(ctx: Ctx, params: Params, seti_id: str) -> setups.SetupIntent:
 @stripe_endpoint
 def list_(ctx: Ctx, params: Params) -> ListResult:
     filters = {"customer": params.string("customer"),
-               "subtype": params.string("payment_method")}
+               "payment_method": params.string("payment_method")}
     params.boolean("attach_to_self")
     return list_objects(ctx, params, setups.SetupIntent, "/v1/setup_intents", filters)

@@ -57,8 +57,8 @@ def page_of(ctx: Ctx, cls: type[StripeObject], *, older_than: str | None = None,
     """A page of ``cls`` objects, newest first, after the ``older_than`` cursor."""
     limit = limit or PAGE_SIZE
     after = ctx.store.position(older_than, cls.OBJECT) if older_than else None
-    patterns = [event_type] if event_type else None
-    page = ctx.store.page(cls.OBJECT, limit=limit, after=after, subtype_patterns=patterns)
+    globs = ("type", [event_type]) if event_type else None
+    page = ctx.store.page(cls.OBJECT, limit=limit, after=after, globs=globs)
     items = [cls.from_state(row.data).serialize(ctx) for row in page.rows]
     return Listing(items, items[-1]["id"] if page.has_more and items else None)
 

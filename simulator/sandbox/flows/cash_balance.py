@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.resources import bank_transfer, cash_balance
-from simulator.sandbox.resources.base import Ctx, load, save
+from simulator.sandbox.resources.base import Ctx, list_filters, load, save
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_intent import PaymentIntent
 from simulator.sandbox.resources.payment_method import load_payment_method
@@ -48,8 +48,8 @@ def awaiting_payments(ctx: Ctx, customer_id: str, currency: str,
     found: list[PaymentIntent] = []
     after: tuple[int, int] | None = None
     while True:  # newest first, page by page
-        page = ctx.store.page(PaymentIntent.OBJECT, limit=PAGE, after=after, filters={
-            "customer": customer_id, "subtype": bank_transfer.AWAITING_FUNDS})
+        page = ctx.store.page(PaymentIntent.OBJECT, limit=PAGE, after=after,
+                              filters=list_filters(customer=customer_id, awaiting_funds=True))
         found += [PaymentIntent.from_state(row.data) for row in page.rows]
         if not page.has_more:
             break

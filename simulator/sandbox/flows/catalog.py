@@ -7,7 +7,7 @@ from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.resources.base import Ctx, load, previous_attributes, save
 from simulator.sandbox.resources.catalog_requests import PriceData, ProductCreate, ProductUpdate
 from simulator.sandbox.resources.common import UNSET
-from simulator.sandbox.resources.price import Price, new_price, price_pattern
+from simulator.sandbox.resources.price import Price, new_price
 from simulator.sandbox.resources.product import Product, apply_product_fields, new_product
 
 
@@ -78,5 +78,4 @@ def delete_product(ctx: Ctx, product_id: str) -> Product:
 
 
 def has_prices(ctx: Ctx, product_id: str) -> bool:
-    pattern = price_pattern(product=product_id, inline=None)
-    return bool(ctx.store.page(Price.OBJECT, limit=1, subtype_patterns=[pattern]).rows)
+    return bool(ctx.store.page(Price.OBJECT, limit=1, filters={"product": product_id}).rows)

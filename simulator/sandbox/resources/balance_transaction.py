@@ -30,6 +30,7 @@ class BalanceTransaction(StripeObject):
     OBJECT = "balance_transaction"
     PREFIX = "txn"
     NOUN = "balance_transaction"
+    FILTERS = ("charge", "type")
     EXPANDABLE = frozenset({"source"})
 
     amount: int
@@ -43,8 +44,8 @@ class BalanceTransaction(StripeObject):
     reporting_category: str | None = None  # when it is not the type ("dispute", ...)
 
     def index(self) -> dict[str, str | None]:
-        # The ``charge`` column holds the source (a charge or a refund) for ``source=``.
-        return {"charge": self.source, "subtype": self.type}
+        # The ``charge`` filter holds the source (a charge or a refund) for ``source=``.
+        return {"charge": self.source, "type": self.type}
 
     @property
     def net(self) -> int:

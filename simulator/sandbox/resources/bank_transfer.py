@@ -29,7 +29,6 @@ from simulator.sandbox.resources.payment_method import PaymentMethod, check_type
 
 METHOD = "customer_balance"
 FUNDING_TYPES = ("bank_transfer",)
-AWAITING_FUNDS = "awaiting_funds"  # the PaymentIntents' index ``subtype`` while they wait
 REFERENCE_LENGTH = 12
 
 

@@ -25,13 +25,16 @@ class StripeObject:
     NOUN: ClassVar[str]
     EXPANDABLE: ClassVar[frozenset[str]] = frozenset()
     INCLUDABLE: ClassVar[frozenset[str]] = frozenset()
+    # What lists of this object filter on (``store.page(filters=...)``), by name.
+    FILTERS: ClassVar[tuple[str, ...]] = ()
 
     id: str
     created: int
 
     def index(self) -> dict[str, str | None]:
-        """Foreign keys that lists filter on (columns of the objects table)."""
-        return {}
+        """Each of ``FILTERS`` and its value, here the attribute of that name (None: no
+        value, which no filter matches). The store keeps them in step with the object."""
+        return {name: filter_value(getattr(self, name)) for name in self.FILTERS}
 
     def is_deleted(self) -> bool:
         return False
@@ -56,6 +59,20 @@ class StripeObject:
     @classmethod
     def from_state(cls: type[T], data: dict[str, Any]) -> T:
         return cls(**data)
+
+
+def filter_value(value: str | bool | None) -> str | None:
+    """A list filter's stored value: booleans as ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def list_filters(**values: str | bool | None) -> dict[str, str]:
+    """``store.page`` filters, booleans as stored; a value of None filters nothing. The
+    first named filter leads the query through its index: name the most selective first."""
+    return {name: stored for name, value in values.items()
+            if (stored := filter_value(value)) is not None}
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

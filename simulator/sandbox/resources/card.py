@@ -44,6 +44,7 @@ class Card(StripeObject):
     OBJECT = "card"
     PREFIX = "card"
     NOUN = "source"
+    FILTERS = ("customer",)
     EXPANDABLE = frozenset({"customer"})
 
     brand: str  # the network's lower-case name, as PaymentMethods have it
@@ -59,9 +60,6 @@ class Card(StripeObject):
     address: dict[str, str | None] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
-
-    def index(self) -> dict[str, str | None]:
-        return {"customer": self.customer}
 
     def is_deleted(self) -> bool:
         return self.deleted

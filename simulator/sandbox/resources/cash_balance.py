@@ -31,6 +31,7 @@ class CashBalanceTransaction(StripeObject):
     OBJECT = "customer_cash_balance_transaction"
     PREFIX = "ccsbtxn"
     NOUN = "customer_cash_balance_transaction"
+    FILTERS = ("customer",)
     EXPANDABLE = frozenset({"customer"})
 
     customer: str
@@ -40,9 +41,6 @@ class CashBalanceTransaction(StripeObject):
     ending_balance: int
     # The hash named after the type (``funded``, ``applied_to_payment``, ...).
     details: dict[str, Any] = field(default_factory=dict)
-
-    def index(self) -> dict[str, str | None]:
-        return {"customer": self.customer, "subtype": self.type}
 
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
         return {

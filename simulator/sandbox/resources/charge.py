@@ -93,6 +93,7 @@ class Charge(StripeObject):
     OBJECT = "charge"
     PREFIX = "ch"
     NOUN = "charge"
+    FILTERS = ("customer", "payment_intent")
     EXPANDABLE = frozenset({
         "application", "application_fee", "balance_transaction", "customer",
         "failure_balance_transaction", "on_behalf_of", "payment_intent", "review",
@@ -127,9 +128,6 @@ class Charge(StripeObject):
     # ``payment_method_details`` of a bank debit (a card's is built from ``card``).
     method_details: dict[str, Any] | None = None
     disputed: bool = False  # set when a dispute test card's dispute opens (dispute.py)
-
-    def index(self) -> dict[str, str | None]:
-        return {"customer": self.customer, "payment_intent": self.payment_intent}
 
     @property
     def paid(self) -> bool:

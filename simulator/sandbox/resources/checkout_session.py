@@ -41,7 +41,6 @@ from simulator.sandbox.resources.checkout_session_requests import CheckoutSessio
 from simulator.sandbox.resources.common import empty_address
 from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.resources.payment_intent import MINIMUM_AMOUNTS
-from simulator.sandbox.resources.product import packed_pattern, packed_subtype
 from simulator.sandbox.versions import checkout_ui_mode
 
 Status = Literal["open", "complete", "expired"]
@@ -58,6 +57,7 @@ class CheckoutSession(StripeObject):
     OBJECT = "checkout.session"
     PREFIX = "cs_test"
     NOUN = "checkout.session"
+    FILTERS = ("customer", "payment_intent", "email", "status")
     EXPANDABLE = frozenset({"customer", "payment_intent", "setup_intent"})
     INCLUDABLE = frozenset({"line_items"})
 
@@ -117,11 +117,11 @@ class CheckoutSession(StripeObject):
         return [LineItem.from_state(state) for state in self.line_items]
 
     def index(self) -> dict[str, str | None]:
-        email = (self.customer_details or {}).get("email") or ""
         return {
             "customer": self.customer,
             "payment_intent": self.payment_intent,
-            "subtype": packed_subtype(self.status, email),
+            "email": (self.customer_details or {}).get("email") or None,
+            "status": self.status,
         }
 
     def include(self, ctx: Ctx, name: str) -> Any:
@@ -226,12 +226,6 @@ def _invoice_creation() -> dict[str, Any]:
             "rendering_options": None,
         },
     }
-
-
-def session_pattern(status: str | None = None, email: str | None = None) -> str:
-    """The GLOB pattern for ``GET /v1/checkout/sessions`` filters on status and
-    ``customer_details[email]``."""
-    return packed_pattern(status, email)
 
 
 # -- create -----------------------------------------------------------------------------

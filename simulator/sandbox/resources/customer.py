@@ -25,6 +25,7 @@ class Customer(StripeObject):
     OBJECT = "customer"
     PREFIX = "cus"
     NOUN = "customer"
+    FILTERS = ("email",)
     EXPANDABLE = frozenset({"default_source", "test_clock", "invoice_settings"})
     INCLUDABLE = frozenset({"cash_balance", "sources"})
 
@@ -48,9 +49,6 @@ class Customer(StripeObject):
     # the reconciliation mode set for this customer (None: the account's, automatic).
     cash_available: dict[str, int] = field(default_factory=dict)
     cash_reconciliation: str | None = None
-
-    def index(self) -> dict[str, str | None]:
-        return {"subtype": self.email}
 
     def is_deleted(self) -> bool:
         return self.deleted

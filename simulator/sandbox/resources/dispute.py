@@ -82,6 +82,7 @@ class Dispute(StripeObject):
     OBJECT = "dispute"
     PREFIX = "dp"
     NOUN = "dispute"
+    FILTERS = ("charge", "payment_intent")
     EXPANDABLE = frozenset({"charge", "payment_intent"})
 
     amount: int
@@ -98,9 +99,6 @@ class Dispute(StripeObject):
     balance_transaction_ids: list[str] = field(default_factory=list)
     enhanced_eligibility_types: list[str] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
-
-    def index(self) -> dict[str, str | None]:
-        return {"charge": self.charge, "payment_intent": self.payment_intent}
 
     @property
     def is_inquiry(self) -> bool:

@@ -19,15 +19,13 @@ class Event(StripeObject):
     OBJECT = "event"
     PREFIX = "evt"
     NOUN = "event"
+    FILTERS = ("type",)
 
     type: str
     data: dict[str, Any]
     api_version: str = ACCOUNT_DEFAULT_VERSION
     request: dict[str, Any] = field(default_factory=lambda: {"id": None, "idempotency_key": None})
     pending_webhooks: int = 0
-
-    def index(self) -> dict[str, str | None]:
-        return {"subtype": self.type}
 
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
         return {

@@ -32,6 +32,7 @@ from simulator.sandbox.resources.balance_transaction import format_amount
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
+    filter_value,
     find,
     load,
     previous_attributes,
@@ -86,6 +87,7 @@ class PaymentIntent(StripeObject):
     OBJECT = "payment_intent"
     PREFIX = "pi"
     NOUN = "payment_intent"
+    FILTERS = ("customer", "awaiting_funds")
     EXPANDABLE = frozenset(
         {"application", "customer", "latest_charge", "on_behalf_of", "payment_method", "review"}
     )
@@ -127,8 +129,9 @@ class PaymentIntent(StripeObject):
     cash_applied: int = 0
 
     def index(self) -> dict[str, str | None]:
-        return {"customer": self.customer, "subtype": (
-            bank_transfer.AWAITING_FUNDS if self.awaiting_funds else None)}
+        # Only the waiting few have the filter: most PaymentIntents write no filter row.
+        return {"customer": self.customer,
+                "awaiting_funds": filter_value(self.awaiting_funds or None)}
 
     @property
     def awaiting_funds(self) -> bool:

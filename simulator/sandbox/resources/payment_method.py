@@ -59,6 +59,7 @@ class PaymentMethod(StripeObject):
     OBJECT = "payment_method"
     PREFIX = "pm"
     NOUN = "PaymentMethod"
+    FILTERS = ("customer", "type")
     EXPANDABLE = frozenset({"customer"})
 
     type: Literal["card", "customer_balance", "sepa_debit", "us_bank_account"] = "card"
@@ -78,9 +79,6 @@ class PaymentMethod(StripeObject):
     allow_redisplay: str = "unspecified"
     metadata: dict[str, str] = field(default_factory=dict)
     consumed: bool = False
-
-    def index(self) -> dict[str, str | None]:
-        return {"customer": self.customer, "subtype": self.type}
 
     def profile(self) -> cards.CardProfile:
         """The card's test behaviour; numbers outside the catalogue simply succeed."""

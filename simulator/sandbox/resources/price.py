@@ -21,6 +21,7 @@ from simulator.sandbox.params import apply_metadata
 from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
+    list_filters,
     load,
     previous_attributes,
     save,
@@ -37,9 +38,6 @@ from simulator.sandbox.resources.product import (
     ProductData,
     create_inline_product,
     create_price_product,
-    flag,
-    packed_pattern,
-    packed_subtype,
 )
 
 PriceType = Literal["one_time", "recurring"]
@@ -51,6 +49,7 @@ class Price(StripeObject):
     OBJECT = "price"
     PREFIX = "price"
     NOUN = "price"
+    FILTERS = ("product", "inline", "active", "currency", "type", "lookup_key")
     EXPANDABLE = frozenset({"product"})
 
     currency: str
@@ -80,10 +79,8 @@ class Price(StripeObject):
         return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     def index(self) -> dict[str, str | None]:
-        return {"subtype": packed_subtype(
-            self.product, flag(self.inline), flag(self.active), self.currency, self.type,
-            self.lookup_key or "",
-        )}
+        # ``lookup_keys[]=`` (empty) lists the prices without a lookup key.
+        return {**super().index(), "lookup_key": self.lookup_key or ""}
 
     def serialize(self, ctx: Ctx) -> dict[str, Any]:
         return {
@@ -109,18 +106,12 @@ class Price(StripeObject):
         }
 
 
-def price_pattern(*, product: str | None = None, active: bool | None = None,
+def price_filters(*, product: str | None = None, active: bool | None = None,
                   currency: str | None = None, type_: str | None = None,
-                  lookup_key: str | None = None, inline: bool | None = False) -> str:
-    """The GLOB pattern for price filters; by default inline prices never match."""
-    return packed_pattern(
-        product,
-        None if inline is None else flag(inline),
-        None if active is None else flag(active),
-        currency,
-        type_,
-        lookup_key,
-    )
+                  inline: bool | None = False) -> dict[str, str]:
+    """Filters on prices; by default inline prices never match."""
+    return list_filters(product=product, inline=inline, active=active, currency=currency,
+                        type=type_)
 
 
 # -- operations -------------------------------------------------------------------------
@@ -219,10 +210,7 @@ def _claim_lookup_key(ctx: Ctx, price: Price, lookup_key: str | None, transfer: 
 
 
 def price_with_lookup_key(ctx: Ctx, lookup_key: str) -> Price | None:
-    page = ctx.store.page(
-        Price.OBJECT, limit=1,
-        subtype_patterns=[price_pattern(lookup_key=lookup_key, inline=None)],
-    )
+    page = ctx.store.page(Price.OBJECT, limit=1, filters={"lookup_key": lookup_key})
     return Price.from_state(page.rows[0].data) if page.rows else None
 
 

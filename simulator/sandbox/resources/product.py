@@ -17,6 +17,7 @@ from simulator.sandbox.resources.base import (
     Ctx,
     StripeObject,
     find,
+    list_filters,
     load,
     save,
 )
@@ -30,35 +31,12 @@ STATEMENT_DESCRIPTOR_MAX = 22
 UNIT_LABEL_MAX = 12
 PACKAGE_DIMENSIONS = ("height", "length", "weight", "width")
 
-# Several list filters are packed into the indexed ``subtype`` column, one field per
-# position separated by this control character, and matched with SQLite GLOB patterns.
-FIELD_SEPARATOR = "\x1f"
-
-
-def packed_subtype(*fields: str) -> str:
-    """The ``subtype`` index value for several filterable fields (free text last)."""
-    return FIELD_SEPARATOR.join(fields)
-
-
-def packed_pattern(*fields: str | None) -> str:
-    """A GLOB pattern over ``packed_subtype`` fields: ``None`` matches anything."""
-    return FIELD_SEPARATOR.join("*" if value is None else glob_literal(value) for value in fields)
-
-
-def glob_literal(value: str) -> str:
-    """``value`` as a GLOB pattern that matches only itself."""
-    return "".join(f"[{char}]" if char in "*?[" else char for char in value)
-
-
-def flag(value: bool | None) -> str:
-    return "" if value is None else ("1" if value else "0")
-
-
 @dataclass(kw_only=True)
 class Product(StripeObject):
     OBJECT = "product"
     PREFIX = "prod"
     NOUN = "product"
+    FILTERS = ("inline", "active", "shippable", "type", "url")
     EXPANDABLE = frozenset({"default_price"})
 
     name: str
@@ -78,11 +56,6 @@ class Product(StripeObject):
     url: str | None = None
     inline: bool = False
     deleted: bool = False
-
-    def index(self) -> dict[str, str | None]:
-        return {"subtype": packed_subtype(
-            flag(self.inline), flag(self.active), flag(self.shippable), self.type, self.url or ""
-        )}
 
     def is_deleted(self) -> bool:
         return self.deleted
@@ -277,16 +250,10 @@ def retrieve_product(ctx: Ctx, product_id: str) -> Product:
     return load(ctx, Product, product_id)
 
 
-def product_pattern(*, active: bool | None = None, shippable: bool | None = None,
-                    type_: str | None = None, url: str | None = None) -> str:
-    """The GLOB pattern for ``GET /v1/products`` filters; inline products never match."""
-    return packed_pattern(
-        "0",
-        None if active is None else flag(active),
-        None if shippable is None else flag(shippable),
-        type_,
-        url,
-    )
+def product_filters(*, active: bool | None = None, shippable: bool | None = None,
+                    type_: str | None = None, url: str | None = None) -> dict[str, str]:
+    """``GET /v1/products``'s filters; inline products never match."""
+    return list_filters(url=url, inline=False, active=active, shippable=shippable, type=type_)
 
 
 def products_by_id(ctx: Ctx, ids: list[str]) -> list[Product]:

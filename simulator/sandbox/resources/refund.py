@@ -42,6 +42,7 @@ class Refund(StripeObject):
     OBJECT = "refund"
     PREFIX = "re"
     NOUN = "refund"
+    FILTERS = ("charge", "payment_intent")
     EXPANDABLE = frozenset(
         {"balance_transaction", "charge", "failure_balance_transaction", "payment_intent"}
     )
@@ -59,9 +60,6 @@ class Refund(StripeObject):
     failure_reason: str | None = None
     reference: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-
-    def index(self) -> dict[str, str | None]:
-        return {"charge": self.charge, "payment_intent": self.payment_intent}
 
     def destination_details(self) -> dict[str, Any]:
         settled = self.status in ("succeeded", "failed")

@@ -52,6 +52,7 @@ class SetupIntent(StripeObject):
     OBJECT = "setup_intent"
     PREFIX = "seti"
     NOUN = "setup_intent"
+    FILTERS = ("customer", "payment_method")
     EXPANDABLE = frozenset({"customer", "payment_method", "latest_attempt", "mandate",
                             "on_behalf_of", "single_use_mandate", "application"})
 
@@ -68,10 +69,6 @@ class SetupIntent(StripeObject):
     cancellation_reason: str | None = None
     return_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-
-    def index(self) -> dict[str, str | None]:
-        # ``subtype``: the objects table's per-type filter column, here the PaymentMethod.
-        return {"customer": self.customer, "subtype": self.payment_method}
 
     def next_action(self, ctx: Ctx) -> dict[str, Any] | None:
         if self.status != "requires_action":

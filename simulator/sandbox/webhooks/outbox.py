@@ -280,10 +280,11 @@ def _one_webhook_less(ctx: Ctx, event_id: str) -> None:
 
 
 # -- reading ----------------------------------------------------------------------------
-_DELIVERY_COLUMNS = (
-    "d.id, d.event_id, d.endpoint_id, d.kind, d.status, d.attempts, d.next_attempt_at,"
-    " d.lease_until, d.held, d.created, d.delivered_at, d.api_version, e.subtype"
-)
+_DELIVERY_KEYS = ("id", "event_id", "endpoint_id", "kind", "status", "attempts",
+                  "next_attempt_at", "lease_until", "held", "created", "delivered_at",
+                  "api_version", "event_type")
+_DELIVERY_COLUMNS = ", ".join(f"d.{key}" for key in _DELIVERY_KEYS[:-1]) + (
+    ", json_extract(e.data, '$.type')")  # the event's type
 _DELIVERY_FROM = "webhook_deliveries d LEFT JOIN objects e ON e.id = d.event_id"
 
 
@@ -326,13 +327,12 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def _delivery_dict(store: Store, row: Sequence[Any]) -> dict[str, Any]:
-    keys = [c.strip().split(".")[1] for c in _DELIVERY_COLUMNS.split(",")]
-    data = dict(zip(keys, row, strict=True))
+    data = dict(zip(_DELIVERY_KEYS, row, strict=True))
     data = {
         "id": data["id"],
         "object": "sandbox.webhook_delivery",
         "event": data["event_id"],
-        "event_type": data["subtype"],
+        "event_type": data["event_type"],
         "endpoint": data["endpoint_id"],
         "kind": data["kind"],
         "status": data["status"],
