@@ -115,3 +115,68 @@ def test_sandbox_lists_filter_by_name_not_by_a_packed_column() -> None:
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if "subtype" in line.lower()]
     assert offenders == []
+
+
+# The service's web layer reaches storage only through ``PaymentService`` and the use
+# cases (``simulator/service/usecases/``); the layers below the web never name the
+# SQLite repository, only the protocols it implements (docs/design.md, "Layers").
+SERVICE = ROOT / "simulator" / "service"
+REPOSITORY_MODULE = "simulator.service.adapters.repositories"
+TYPED_ON_PROTOCOLS = ("payments", "domain", "usecases", "scheduler.py", "metrics.py")
+
+
+def _names_repo(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute):
+        return node.attr == "repo"
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant) and node.args[1].value == "repo")
+
+
+def repo_attributes(source: str) -> list[int]:
+    """Lines reading an attribute named ``repo`` (``rt.repo``, ``getattr(x, "repo")``)."""
+    return sorted(node.lineno for node in ast.walk(ast.parse(source)) if _names_repo(node))
+
+
+def imports_repository_module(source: str) -> bool:
+    """Any import naming the repository module, at any depth of the file."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        if any(name == REPOSITORY_MODULE or name.startswith(REPOSITORY_MODULE + ".")
+               for name in names):
+            return True
+    return False
+
+
+def test_the_repository_checks_catch_what_they_are_for() -> None:
+    assert repo_attributes("rt.repo.get_order('o')\nx = service_runtime().repo\n") == [1, 2]
+    assert repo_attributes("getattr(rt, 'repo').list_wins()\n") == [1]
+    assert repo_attributes("repo = store\nrt.repository.get(repo)\n") == []
+    assert imports_repository_module(
+        "if TYPE_CHECKING:\n    from simulator.service.adapters.repositories import Repository\n")
+    assert imports_repository_module("from simulator.service.adapters import repositories\n")
+    assert imports_repository_module("import simulator.service.adapters.repositories as r\n")
+    assert not imports_repository_module("from simulator.service.adapters import receipts\n")
+
+
+def test_the_service_web_layer_never_touches_the_repository() -> None:
+    """Pages and routes call ``PaymentService`` and the use cases, never ``rt.repo``."""
+    offenders = [f"{path.relative_to(ROOT).as_posix()}:{line}"
+                 for path in sorted((SERVICE / "web").rglob("*.py"))
+                 for line in repo_attributes(path.read_text())]
+    assert offenders == []
+
+
+def test_the_payment_rules_and_use_cases_never_name_the_sqlite_repository() -> None:
+    paths = [path for name in TYPED_ON_PROTOCOLS
+             for path in ([SERVICE / name] if name.endswith(".py")
+                          else sorted((SERVICE / name).rglob("*.py")))]
+    assert len(paths) > len(TYPED_ON_PROTOCOLS)
+    offenders = [path.relative_to(ROOT).as_posix() for path in paths
+                 if imports_repository_module(path.read_text())]
+    assert offenders == []

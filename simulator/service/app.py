@@ -79,7 +79,7 @@ def create_app(config: ServiceConfig, *, clock: Clock | None = None,
         service.schedule_upkeep()
     endpoint = None if config.stripe_webhook_secret else _webhook_endpoint(config, repo, clock)
     app = _flask_app(config)
-    attach(app, ServiceRuntime(
+    attach(app, ServiceRuntime.assemble(
         config=config, clock=clock, repo=repo, service=service, gateway=gateway,
         receipts=receipts, clock_offset=offset,
         webhook_secrets=EndpointSecrets(config, repo, clock, endpoint),

@@ -3,7 +3,8 @@
 The service runs as several gunicorn workers, each with its own memory: counters kept in
 one process would disagree from scrape to scrape. Everything here is read from the rows
 every worker writes (sessions, transactions, orders, the audit log, the webhook inbox,
-jobs, alerts), so any worker answers the same, and a restart loses nothing. Request
+jobs, alerts), so any worker answers the same, and a restart loses nothing. Each figure
+is a named query of the storage (``MetricsStore``, ``adapters/storage/metrics.py``). Request
 latencies are counted into histogram buckets in the ``latency_buckets`` table by
 ``web/metrics.py`` (one small upsert per timed request). Test mode's reset clears them
 all; Prometheus treats the drop as a counter reset.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Protocol
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -23,8 +24,6 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from simulator.service.adapters.fraud_signals import verdict_counts
-from simulator.service.adapters.repositories import Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.three_d_secure import ThreeDSecurePolicy
 
@@ -37,41 +36,6 @@ INF = "+Inf"
 # Stripe's codes for a payment the bank's 3-D Secure check did not let through
 # (https://docs.stripe.com/error-codes#payment-intent-authentication-failure).
 THREE_DS_FAILURES = ("payment_intent_authentication_failure", "authentication_required")
-
-# The aggregate queries (fixed text; parameters only from this module).
-CHECKOUTS = ("SELECT w.currency, w.amount, ps.attempt > 1, COUNT(*) FROM payment_sessions ps"
-             " JOIN wins w ON w.id = ps.win_id WHERE ps.checkout_session_id IS NOT NULL"
-             " GROUP BY 1, 2, 3")
-SESSIONS_BY_STATUS = "SELECT status, COUNT(*) FROM payment_sessions GROUP BY status"
-ORDERS_BY_STATUS = "SELECT status, COUNT(*) FROM orders GROUP BY status"
-PAYMENTS = "SELECT currency, COUNT(*), COALESCE(SUM(amount), 0) FROM transactions GROUP BY 1"
-FAILURES_BY_REASON = (
-    "SELECT COALESCE(json_extract(after, '$.failure_code'), 'unknown'), COUNT(*)"
-    " FROM audit_log WHERE action = 'payment_session.failed' GROUP BY 1")
-THREE_DS_RESULTS = ("SELECT COALESCE(three_d_secure_result, 'none'), COUNT(*)"
-                    " FROM transactions GROUP BY 1")
-# Wins that had a failed attempt, and those of them paid in the end (recovered).
-RECOVERIES = (
-    "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM transactions t"
-    " WHERE t.win_id = failed.win_id)), 0) FROM (SELECT DISTINCT"
-    " json_extract(after, '$.win_id') AS win_id FROM audit_log"
-    " WHERE action = 'payment_session.failed') AS failed")
-FRAUD_DECISIONS = ("SELECT review_flags != '[]' AND review_flags IS NOT NULL, review_status,"
-                   " COUNT(*) FROM transactions GROUP BY 1, 2")
-FRAUD_FLAGS = ("SELECT flag.value, COUNT(*) FROM transactions, json_each("
-               "COALESCE(transactions.review_flags, '[]')) AS flag GROUP BY 1")
-INBOX = ("SELECT status, COUNT(*), COALESCE(SUM(attempts - 1), 0) FROM webhook_inbox"
-         " GROUP BY status")
-# Seconds from a payment's record to its receipt, once per order (the first attach).
-RECEIPT_LATENCY = (
-    "SELECT MIN(a.at) - t.created_at FROM audit_log a JOIN orders o ON o.id = a.subject_id"
-    " JOIN transactions t ON t.id = o.transaction_id"
-    " WHERE a.action = 'order.receipt_attached' GROUP BY o.id")
-DISPUTES = "SELECT status, COUNT(*), COALESCE(SUM(amount), 0) FROM disputes GROUP BY status"
-JOBS = ("SELECT kind, CASE done WHEN 0 THEN 'pending' WHEN 2 THEN 'dead' ELSE 'done' END,"
-        " COUNT(*) FROM jobs GROUP BY 1, 2")
-ALERTS = ("SELECT kind, severity, acknowledged, COUNT(*) FROM alerts GROUP BY 1, 2, 3")
-
 
 def bucket_of(seconds: float, bounds: Sequence[float] = LATENCY_BUCKETS) -> str:
     """The bucket a duration is counted in: the smallest bound it does not exceed."""
@@ -87,15 +51,49 @@ def cumulative(counts: dict[str, int], bounds: Sequence[float]) -> list[tuple[st
     return buckets
 
 
+class MetricsStore(Protocol):
+    """The aggregates the collector reads, each a named query of the storage
+    (``adapters/storage/metrics.py``): rows of ``(label..., count)``."""
+
+    def checkout_counts(self) -> list[tuple[str, int, int, int]]: ...
+
+    def session_counts(self) -> list[tuple[str, int]]: ...
+
+    def order_counts(self) -> list[tuple[str, int]]: ...
+
+    def payment_totals(self) -> list[tuple[str, int, int]]: ...
+
+    def failure_counts(self) -> list[tuple[str, int]]: ...
+
+    def three_d_secure_counts(self) -> list[tuple[str, int]]: ...
+
+    def recovery_counts(self) -> tuple[int, int]: ...
+
+    def review_counts(self) -> list[tuple[int, str | None, int]]: ...
+
+    def review_flag_counts(self) -> list[tuple[str, int]]: ...
+
+    def fraud_verdict_counts(self) -> list[tuple[str, str, int]]: ...
+
+    def inbox_counts(self) -> list[tuple[str, int, int]]: ...
+
+    def receipt_latencies(self) -> list[float]: ...
+
+    def dispute_counts(self) -> list[tuple[str, int, int]]: ...
+
+    def job_counts(self) -> list[tuple[str, str, int]]: ...
+
+    def alert_counts(self) -> list[tuple[str, str, int, int]]: ...
+
+    def latency_buckets(self) -> list[tuple[str, str, str, int, float]]: ...
+
+
 class PaymentMetrics(Collector):
     """A ``prometheus_client`` collector whose every figure is one aggregate query."""
 
-    def __init__(self, repo: Repository, config: ServiceConfig) -> None:
-        self.repo = repo
+    def __init__(self, store: MetricsStore, config: ServiceConfig) -> None:
+        self.store = store
         self.three_d_secure = ThreeDSecurePolicy(dict(config.three_d_secure_thresholds))
-
-    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.repo.grouped_counts(sql)
 
     def collect(self) -> Iterator[Metric]:
         yield from self._checkouts()
@@ -114,17 +112,17 @@ class PaymentMetrics(Collector):
         retries = CounterMetricFamily(f"{PREFIX}_retries",
                                       "Checkout Sessions created for a second or later attempt.")
         by_attempt: dict[str, int] = defaultdict(int)
-        for _currency, _amount, is_retry, count in self._rows(CHECKOUTS):
+        for _currency, _amount, is_retry, count in self.store.checkout_counts():
             by_attempt["retry" if is_retry else "first"] += count
         for attempt in ("first", "retry"):
             created.add_metric([attempt], by_attempt[attempt])
         retries.add_metric([], by_attempt["retry"])
         sessions = GaugeMetricFamily(f"{PREFIX}_sessions", "Payment sessions by status.",
                                      labels=["status"])
-        for status, count in self._rows(SESSIONS_BY_STATUS):
+        for status, count in self.store.session_counts():
             sessions.add_metric([status], count)
         orders = GaugeMetricFamily(f"{PREFIX}_orders", "Orders by status.", labels=["status"])
-        for status, count in self._rows(ORDERS_BY_STATUS):
+        for status, count in self.store.order_counts():
             orders.add_metric([status], count)
         return [created, retries, sessions, orders]
 
@@ -133,16 +131,16 @@ class PaymentMetrics(Collector):
                                         " PaymentIntent that succeeded).", labels=["currency"])
         revenue = CounterMetricFamily(f"{PREFIX}_revenue_minor_units", "Amount paid, in the"
                                       " currency's minor units.", labels=["currency"])
-        for currency, count, amount in self._rows(PAYMENTS):
+        for currency, count, amount in self.store.payment_totals():
             succeeded.add_metric([currency], count)
             revenue.add_metric([currency], amount)
         failed = CounterMetricFamily(f"{PREFIX}_failed", "Failed payment attempts, by Stripe's"
                                      " decline or failure code.", labels=["reason"])
-        for reason, count in self._rows(FAILURES_BY_REASON):
+        for reason, count in self.store.failure_counts():
             failed.add_metric([str(reason)], count)
         disputes = GaugeMetricFamily(f"{PREFIX}_disputes", "Disputed payments, by Stripe's"
                                      " dispute status.", labels=["status"])
-        for status, count, _amount in self._rows(DISPUTES):
+        for status, count, _amount in self.store.dispute_counts():
             disputes.add_metric([str(status)], count)
         return [succeeded, revenue, failed, disputes]
 
@@ -152,17 +150,17 @@ class PaymentMetrics(Collector):
         attempts that failed authentication."""
         family = CounterMetricFamily(f"{PREFIX}_three_d_secure", "3-D Secure, by outcome.",
                                      labels=["outcome"])
-        requested = sum(count for currency, amount, _retry, count in self._rows(CHECKOUTS)
+        requested = sum(count for currency, amount, _retry, count in self.store.checkout_counts()
                         if self.three_d_secure.requests_3ds(amount, currency))
-        results = dict(self._rows(THREE_DS_RESULTS))
-        failures = dict(self._rows(FAILURES_BY_REASON))
+        results = dict(self.store.three_d_secure_counts())
+        failures = dict(self.store.failure_counts())
         family.add_metric(["requested"], requested)
         family.add_metric(["completed"], results.get("authenticated", 0))
         family.add_metric(["failed"], sum(failures.get(code, 0) for code in THREE_DS_FAILURES))
         return [family]
 
     def _recoveries(self) -> Iterable[Metric]:
-        [(failed, recovered)] = self._rows(RECOVERIES)
+        failed, recovered = self.store.recovery_counts()
         wins = CounterMetricFamily(f"{PREFIX}_failed_wins", "Wins with a failed payment"
                                    " attempt.")
         wins.add_metric([], failed)
@@ -178,7 +176,7 @@ class PaymentMetrics(Collector):
         reviews = GaugeMetricFamily(f"{PREFIX}_fraud_reviews", "Payments held for review, by"
                                     " review status.", labels=["status"])
         totals: dict[str, int] = defaultdict(int)
-        for flagged, status, count in self._rows(FRAUD_DECISIONS):
+        for flagged, status, count in self.store.review_counts():
             totals["review" if flagged else "allow"] += count
             if flagged:
                 reviews.add_metric([str(status)], count)
@@ -186,12 +184,12 @@ class PaymentMetrics(Collector):
             decisions.add_metric([decision], totals[decision])
         flags = CounterMetricFamily(f"{PREFIX}_fraud_flags", "Payments flagged, by rule.",
                                     labels=["rule"])
-        for rule, count in self._rows(FRAUD_FLAGS):
+        for rule, count in self.store.review_flag_counts():
             flags.add_metric([str(rule)], count)
         verdicts = CounterMetricFamily(f"{PREFIX}_fraud_verdicts", "Fraud verdicts (allow,"
                                        " review, block) at checkout and at payment.",
                                        labels=["stage", "decision"])
-        for stage, decision, count in verdict_counts(self.repo):
+        for stage, decision, count in self.store.fraud_verdict_counts():
             verdicts.add_metric([stage, decision], count)
         return [decisions, reviews, flags, verdicts]
 
@@ -201,7 +199,7 @@ class PaymentMetrics(Collector):
         redeliveries = CounterMetricFamily(f"{PREFIX}_webhook_redeliveries", "Deliveries of"
                                            " an event after its first.")
         again = 0
-        for status, count, extra in self._rows(INBOX):
+        for status, count, extra in self.store.inbox_counts():
             events.add_metric([status], count)
             again += extra
         redeliveries.add_metric([], again)
@@ -210,7 +208,7 @@ class PaymentMetrics(Collector):
     def _jobs_and_alerts(self) -> Iterable[Metric]:
         jobs = GaugeMetricFamily(f"{PREFIX}_jobs", "Scheduled jobs by kind and state (dead:"
                                  " given up after its retries).", labels=["kind", "state"])
-        for kind, state, count in self._rows(JOBS):
+        for kind, state, count in self.store.job_counts():
             if state != "done":
                 jobs.add_metric([kind, state], count)
         raised = CounterMetricFamily(f"{PREFIX}_alerts", "Alerts raised.",
@@ -218,7 +216,7 @@ class PaymentMetrics(Collector):
         open_alerts = GaugeMetricFamily(f"{PREFIX}_alerts_open", "Alerts not acknowledged.",
                                         labels=["kind", "severity"])
         totals: dict[tuple[str, str], int] = defaultdict(int)
-        for kind, severity, acknowledged, count in self._rows(ALERTS):
+        for kind, severity, acknowledged, count in self.store.alert_counts():
             totals[(kind, severity)] += count
             if not acknowledged:
                 open_alerts.add_metric([kind, severity], count)
@@ -229,7 +227,7 @@ class PaymentMetrics(Collector):
     def _latencies(self) -> Iterable[Metric]:
         series: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
         sums: dict[tuple[str, str], float] = defaultdict(float)
-        for metric, label, le, count, total in self.repo.latency_buckets():
+        for metric, label, le, count, total in self.store.latency_buckets():
             series[(metric, label)][le] = count
             sums[(metric, label)] += total
         families = {name: HistogramMetricFamily(f"{PREFIX}_{name}_seconds", text,
@@ -247,7 +245,7 @@ class PaymentMetrics(Collector):
             "From a payment's record to its receipt PDF being ready (service clock).")
         counts: dict[str, int] = defaultdict(int)
         total = 0.0
-        for (seconds,) in self._rows(RECEIPT_LATENCY):
+        for seconds in self.store.receipt_latencies():
             counts[bucket_of(max(0.0, float(seconds)), RECEIPT_BUCKETS)] += 1
             total += max(0.0, float(seconds))
         family.add_metric([], cumulative(counts, RECEIPT_BUCKETS), total)

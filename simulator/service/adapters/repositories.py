@@ -4,7 +4,13 @@ Each aggregate's reads and writes live in a module of ``adapters/storage/`` (use
 payments, audit, alerts and security events, the webhook inbox, jobs, the service's
 state, mail, metrics, and the upgrades of older data); ``Repository`` is all of them on
 one store, so a caller holds one object and every method joins the caller's transaction.
-The tables are declared in ``storage/schema.py``, made when the store opens.
+The tables kept by adapters of their own (fraud signals, text messages, disputes) are
+reached as its attributes, on the same store. The tables are declared in
+``storage/schema.py``, made when the store opens.
+
+Nothing above the adapters names this class: the payment rules are typed on
+``payments/ports.PaymentStore`` and the use cases on the protocols of
+``domain/stores.py``; the wiring (``app.py``, ``web/runtime.py``) hands this in.
 
 At rest (``adapters/encryption.py``), buyer contact details, webhook payloads, mail, alert
 and security-event texts and the service's own settings are encrypted; e-mail addresses
@@ -17,7 +23,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simulator.service.adapters.disputes import DisputeRecords
 from simulator.service.adapters.encryption import DataCipher
+from simulator.service.adapters.fraud_signals import FraudSignals
+from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.adapters.storage.inbox import InboxRecords
 from simulator.service.adapters.storage.jobs import JobRecords
 from simulator.service.adapters.storage.mail import MailRecords
@@ -39,3 +48,15 @@ class Repository(UserRecords, PaymentRecords, SecurityRecords, InboxRecords, Job
         super().__init__(path, busy_timeout=busy_timeout, cipher=cipher)
         self._upgrade_stored_data()
         self._hash_plain_api_tokens()
+
+    @property
+    def fraud_signals(self) -> FraudSignals:
+        return FraudSignals(self)
+
+    @property
+    def text_messages(self) -> TextMessageRecords:
+        return TextMessageRecords(self)
+
+    @property
+    def disputes(self) -> DisputeRecords:
+        return DisputeRecords(self)

@@ -10,7 +10,6 @@ from typing import Any
 
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator
-from simulator.service.adapters.repositories import Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.alerts import Alert, Kind, Severity
 from simulator.service.domain.auction import AuctionWin
@@ -20,7 +19,13 @@ from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.retry import RetryPolicy
 from simulator.service.domain.three_d_secure import ThreeDSecurePolicy
 from simulator.service.domain.window import PaymentWindow
-from simulator.service.payments.ports import Gateway, MailSender, ReceiptRenderer, Receipts
+from simulator.service.payments.ports import (
+    Gateway,
+    MailSender,
+    PaymentStore,
+    ReceiptRenderer,
+    Receipts,
+)
 from simulator.service.scheduler import Scheduler
 
 log = logging.getLogger("simulator.service.payments")
@@ -31,7 +36,7 @@ STRIPE_OPEN = ("open", "processing", "failed")  # a Checkout Session Stripe may 
 
 @dataclass(frozen=True)
 class PaymentContext:
-    repo: Repository
+    repo: PaymentStore
     gateway: Gateway
     clock: Clock
     config: ServiceConfig

@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.service.adapters.disputes import DisputeRecords
 from simulator.service.domain.audit import STRIPE
 from simulator.service.domain.dispute import Dispute, dispute_from_stripe
 from simulator.service.domain.money import format_money
@@ -34,7 +33,7 @@ def record_dispute(ctx: PaymentContext, dispute: Mapping[str, Any]) -> None:
     if txn is None:
         return
     with ctx.repo.transaction():
-        records = DisputeRecords(ctx.repo)
+        records = ctx.repo.disputes
         reported = dispute_from_stripe(dispute, txn.id, ctx.clock.timestamp())
         stored = records.get(reported.id)
         if stored is not None and not reported.newer_than(stored):
@@ -85,7 +84,7 @@ def _transaction_of(ctx: PaymentContext, dispute: Mapping[str, Any]) -> Transact
         if txn is not None:
             return txn
     charge = _object_id(dispute.get("charge"))
-    found = DisputeRecords(ctx.repo).transaction_id_for_charge(charge) if charge else None
+    found = ctx.repo.disputes.transaction_id_for_charge(charge) if charge else None
     txn = ctx.repo.get_transaction(found) if found else None
     if txn is None:
         log.info("dispute %s is on a charge that is not ours; ignored", dispute.get("id"))

@@ -25,7 +25,7 @@ REFUND_DUE = "fraud_block_refund_due"  # the review flag of a payment a rule blo
 
 
 def fraud_records(ctx: PaymentContext) -> FraudSignals:
-    return FraudSignals(ctx.repo)
+    return ctx.repo.fraud_signals
 
 
 def screen_checkout(ctx: PaymentContext, win: AuctionWin, signals: CheckoutSignals,

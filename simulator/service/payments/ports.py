@@ -1,5 +1,5 @@
-"""What the payment service needs of the outside world: Stripe, SMTP, SMS, the receipt store
-and the receipt renderer."""
+"""What the payment service needs of the outside world: Stripe, SMTP, SMS, the receipt store,
+the receipt renderer and its storage (``PaymentStore``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,23 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.service.domain.auction import AuctionWin
+from simulator.service.domain.stores import (
+    AuditStore,
+    InboxStore,
+    IncidentStore,
+    MailStore,
+    PaymentRecordStore,
+    SchedulerStore,
+    StateStore,
+    UserStore,
+)
 from simulator.service.domain.transaction import Transaction
 from simulator.service.domain.user import User
 
 if TYPE_CHECKING:
+    from simulator.service.adapters.disputes import DisputeRecords
+    from simulator.service.adapters.fraud_signals import FraudSignals
+    from simulator.service.adapters.sms_records import TextMessageRecords
     from simulator.service.adapters.stripe_gateway import CheckoutSessionInfo, PaymentDetails
 
 
@@ -28,6 +41,32 @@ class Gateway(Protocol):
     def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo: ...
 
     def payment_details(self, payment_intent_id: str) -> PaymentDetails: ...
+
+
+class SideRecords(Protocol):
+    """The tables read and written by adapters of their own rather than by one of the
+    repository's aggregates, on the same store (so they join its transactions)."""
+
+    @property
+    def fraud_signals(self) -> FraudSignals:
+        """What each checkout and payment was seen with, and every rule's decision."""
+        ...
+
+    @property
+    def text_messages(self) -> TextMessageRecords:
+        """The buyers' phone numbers and the SMS outbox."""
+        ...
+
+    @property
+    def disputes(self) -> DisputeRecords:
+        """Stripe's latest word on each dispute of a payment."""
+        ...
+
+
+class PaymentStore(UserStore, PaymentRecordStore, AuditStore, MailStore, StateStore,
+                   IncidentStore, SchedulerStore, InboxStore, SideRecords, Protocol):
+    """Everything the payment rules use of the service's storage. The SQLite
+    ``Repository`` implements it; the rules never name that class."""
 
 
 class MailSender(Protocol):

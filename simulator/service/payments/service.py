@@ -10,7 +10,6 @@ from typing import Any
 
 from simulator.common.clock import Clock
 from simulator.common.ids import IdGenerator, default_ids
-from simulator.service.adapters.repositories import Repository
 from simulator.service.config import ServiceConfig
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import SYSTEM, user_actor
@@ -28,6 +27,7 @@ from simulator.service.payments.inbox import EventInbox, Outcome
 from simulator.service.payments.ports import (
     Gateway,
     MailSender,
+    PaymentStore,
     ReceiptRenderer,
     Receipts,
     render_pdf_receipt,
@@ -45,7 +45,7 @@ RECOVER_INBOX_EVERY_SECONDS = 30
 
 
 class PaymentService:
-    def __init__(self, repo: Repository, gateway: Gateway, clock: Clock,
+    def __init__(self, repo: PaymentStore, gateway: Gateway, clock: Clock,
                  config: ServiceConfig, mailer: MailSender | None, receipts: Receipts, *,
                  ids: IdGenerator | None = None, render_receipt: ReceiptRenderer | None = None,
                  scheduler: Scheduler | None = None,

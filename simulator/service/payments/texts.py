@@ -17,7 +17,7 @@ SEND_SMS = "send_sms"
 
 
 def text_records(ctx: PaymentContext) -> TextMessageRecords:
-    return TextMessageRecords(ctx.repo)
+    return ctx.repo.text_messages
 
 
 def queue_text(ctx: PaymentContext, message: TextMessage, now: float) -> int | None:

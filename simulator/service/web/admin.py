@@ -17,14 +17,13 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from simulator.service.adapters.admin_reports import AdminReports, Granularity, TimeRange
-from simulator.service.adapters.fraud_signals import FraudSignals
-from simulator.service.adapters.sms_records import TextMessageRecords
+from simulator.service.adapters.admin_reports import Granularity, TimeRange
 from simulator.service.domain.auction import AuctionWin
 from simulator.service.domain.audit import AuditEntry
+from simulator.service.domain.fraud import RuleResult
 from simulator.service.domain.money import format_money
 from simulator.service.domain.order import Order
-from simulator.service.domain.payment_session import LIVE, PaymentSession
+from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.transaction import Transaction
 from simulator.service.payments.inbox import EventFailed
 from simulator.service.web import security_log
@@ -32,7 +31,7 @@ from simulator.service.web.auth import admin_required, check_csrf, require_admin
 from simulator.service.web.charts import Chart, bar_chart, bucket_text
 from simulator.service.web.errors import InvalidRequest, NotFound
 from simulator.service.web.receipt_links import receipt_url
-from simulator.service.web.runtime import ServiceRuntime, service_runtime
+from simulator.service.web.runtime import service_runtime
 from simulator.service.web.templating import timestamp_text
 
 log = logging.getLogger("simulator.service.admin")
@@ -99,14 +98,6 @@ def _status_filter(allowed: tuple[str, ...]) -> str | None:
     return status if status in allowed else None
 
 
-def _wins(rt: ServiceRuntime) -> dict[str, AuctionWin]:
-    return {win.id: win for win in rt.repo.list_wins()}
-
-
-def _names(rt: ServiceRuntime) -> dict[str, str]:
-    return {user.id: user.name for user in rt.repo.list_users()}
-
-
 def _lot(wins: dict[str, AuctionWin], win_id: str) -> Cell:
     """The lot, linking to its payment's timeline."""
     win = wins.get(win_id)
@@ -118,33 +109,30 @@ def _lot(wins: dict[str, AuctionWin], win_id: str) -> Cell:
 def timeline(win_id: str) -> str:
     """Everything that happened to one won lot's payment, in time order."""
     rt = service_runtime()
-    win = rt.repo.get_win(win_id)
-    if win is None:
+    found = rt.admin.timeline(win_id)
+    if found is None:
         raise NotFound(f"No such won lot: {win_id}")
-    entries = AdminReports(rt.repo).payment_timeline(win_id)
-    now = rt.clock.timestamp()
-    order = rt.repo.order_for_win(win_id)
+    win, order, now = found.win, found.order, rt.clock.timestamp()
     return render_template(
         "admin/timeline.html", current="payments", admin_sections=SECTIONS,
-        heading=f"Lot {win.lot}: {win.title}", win=win, order=order,
-        buyer=_names(rt).get(win.buyer_id, win.buyer_id),
+        heading=f"Lot {win.lot}: {win.title}", win=win, order=order, buyer=found.buyer_name,
         entries=[(readable_time(entry.at), relative_time(entry.at, now), entry)
-                 for entry in entries],
+                 for entry in found.entries],
         refundable=order is not None and order.status == "paid")
 
 
 # -- overview --------------------------------------------------------------------------------
 @bp.get("/")
 def index() -> str:
-    repo = service_runtime().repo
+    counts = service_runtime().admin.overview()
     stats = [
-        ("payments", "Payments in progress", repo.count_payment_sessions(LIVE)),
-        ("orders", "Paid orders", repo.count_orders("paid")),
-        ("transactions", "Transactions", repo.count_transactions()),
-        ("reviews", "Waiting for review", repo.count_transactions(review_status="pending")),
-        ("webhooks", "Failed webhooks", repo.count_webhook_events("failed")),
-        ("alerts", "Alerts", repo.count_alerts()),
-        ("security", "Security events", repo.count_security_event_rows()),
+        ("payments", "Payments in progress", counts.payments_in_progress),
+        ("orders", "Paid orders", counts.paid_orders),
+        ("transactions", "Transactions", counts.transactions),
+        ("reviews", "Waiting for review", counts.waiting_for_review),
+        ("webhooks", "Failed webhooks", counts.failed_webhooks),
+        ("alerts", "Alerts", counts.alerts),
+        ("security", "Security events", counts.security_events),
     ]
     cards = [{"key": key, "label": label, "value": value, "url": url_for(f"admin.{key}")}
              for key, label, value in stats]
@@ -161,7 +149,7 @@ BUCKETS: dict[Granularity, int] = {"hour": 24, "day": 14}
 def _charts(granularity: Granularity) -> list[Chart]:
     """The overview's charts over time, each with its headline figure."""
     rt = service_runtime()
-    reports = AdminReports(rt.repo)
+    reports = rt.admin.reports
     span = TimeRange(granularity, BUCKETS[granularity], rt.clock.timestamp())
     recovered, declined = reports.recovery_overall()
     overall = (f"{100 * recovered / declined:.0f}% of {declined} declined lots paid since"
@@ -186,7 +174,7 @@ def refund_order(order_id: str) -> Response:
     if request.form.get("confirm", "").strip() != order_id:
         raise InvalidRequest("Tick the box confirming the refund of this order.")
     rt = service_runtime()
-    order = rt.repo.get_order(order_id)
+    order = rt.admin.order(order_id)
     rt.service.refund_order(rt.gateway, require_admin().id, order_id)
     target = url_for("admin.timeline", win_id=order.win_id) if order else url_for(
         "admin.orders")
@@ -200,14 +188,14 @@ PAYMENT_STATUSES = ("open", "processing", "succeeded", "failed", "expired", "can
 @bp.get("/payments")
 def payments() -> str:
     rt = service_runtime()
-    wins = _wins(rt)
+    wins = rt.admin.wins_by_id()
     columns = [Column("id", "Payment", mono=True), Column("lot", "Lot"),
                Column("buyer", "Buyer"), Column("attempt", "Attempt"),
                Column("amount", "Amount"), Column("status", "Status", badge=True),
                Column("failure", "Failure"), Column("expires", "Expires"),
                Column("checkout", "Checkout Session", mono=True)]
-    sessions = rt.repo.list_payment_sessions(_status_filter(PAYMENT_STATUSES), LIMIT)
-    names = _names(rt)
+    sessions = rt.admin.payment_sessions(_status_filter(PAYMENT_STATUSES), LIMIT)
+    names = rt.admin.user_names()
     rows = (_payment_row(session, wins, names) for session in sessions)
     return _table("payments", "Payments", columns, rows, **_filtering(PAYMENT_STATUSES))
 
@@ -235,13 +223,13 @@ ORDER_STATUSES = ("created", "paid", "canceled", "refunded")
 @bp.get("/orders")
 def orders() -> str:
     rt = service_runtime()
-    wins = _wins(rt)
+    wins = rt.admin.wins_by_id()
     columns = [Column("id", "Order", mono=True), Column("lot", "Lot"), Column("buyer", "Buyer"),
                Column("status", "Status", badge=True), Column("transaction", "Transaction",
                                                               mono=True),
                Column("receipt", "Receipt"), Column("created", "Created")]
-    found = rt.repo.list_orders(_status_filter(ORDER_STATUSES), LIMIT)
-    names = _names(rt)
+    found = rt.admin.orders(_status_filter(ORDER_STATUSES), LIMIT)
+    names = rt.admin.user_names()
     rows = (_order_row(order, wins, names) for order in found)
     return _table("orders", "Orders", columns, rows, **_filtering(ORDER_STATUSES))
 
@@ -268,30 +256,30 @@ TRANSACTION_COLUMNS = [
 
 @bp.get("/transactions")
 def transactions() -> str:
-    rt = service_runtime()
-    wins = _wins(rt)
-    rows = (_transaction_row(txn, wins) for txn in rt.repo.list_transactions(LIMIT))
+    admin = service_runtime().admin
+    wins = admin.wins_by_id()
+    rows = (_transaction_row(txn, wins) for txn in admin.transactions(LIMIT))
     return _table("transactions", "Transactions", TRANSACTION_COLUMNS, rows)
 
 
 @bp.get("/reviews")
 def reviews() -> str:
     """Payments a fraud rule flagged: a human looks before the lot ships."""
-    rt = service_runtime()
-    wins = _wins(rt)
+    admin = service_runtime().admin
+    wins = admin.wins_by_id()
     columns = [*TRANSACTION_COLUMNS[:-2], Column("flags", "Why"), TRANSACTION_COLUMNS[-1],
                Column("clear", "")]
-    fraud = FraudSignals(rt.repo)
-    rows = (_review_row(txn, wins, fraud) for txn in rt.repo.review_queue())
+    rows = (_review_row(txn, wins, admin.review_findings(txn.id))
+            for txn in admin.review_queue())
     return _table("reviews", "Review queue", columns, rows,
                   description="Payments flagged by the fraud rules, oldest first.")
 
 
-def _review_row(txn: Transaction, wins: dict[str, AuctionWin], fraud: FraudSignals) -> Row:
+def _review_row(txn: Transaction, wins: dict[str, AuctionWin],
+                findings: list[RuleResult]) -> Row:
     """"Why" lists each rule that held the payment: its decision and its reason."""
     row = _transaction_row(txn, wins)
     clear = url_for("admin.clear_review", transaction_id=txn.id)
-    findings = [r for r in fraud.decisions_for("transaction", txn.id) if r.decision != "allow"]
     why = {"flags": cell(",".join(txn.review_flags), " · ".join(
         f"{r.decision.capitalize()} ({r.code}): {r.reason}" for r in findings))} if findings else {}
     return Row(row.id, {**row.cells, **why, "clear": Cell("Clear", txn.id, post_url=clear)})
@@ -326,11 +314,10 @@ INBOX_STATUSES = ("received", "processed", "failed")
 
 @bp.get("/webhooks")
 def webhooks() -> str:
-    rt = service_runtime()
     columns = [Column("event", "Event", mono=True), Column("type", "Type"),
                Column("status", "Status", badge=True), Column("attempts", "Attempts"),
                Column("received", "Received"), Column("error", "Error")]
-    found = rt.repo.list_webhook_events(_status_filter(INBOX_STATUSES), LIMIT)
+    found = service_runtime().admin.webhook_events(_status_filter(INBOX_STATUSES), LIMIT)
     rows = (Row(entry.event_id, {
         "event": cell(entry.event_id, url=url_for("admin.webhook_event",
                                                   event_id=entry.event_id)),
@@ -344,7 +331,7 @@ def webhooks() -> str:
 
 @bp.get("/webhooks/<event_id>")
 def webhook_event(event_id: str) -> str:
-    entry = service_runtime().repo.get_webhook_event(event_id)
+    entry = service_runtime().admin.webhook_event(event_id)
     if entry is None:
         raise NotFound(f"No such event in the inbox: {event_id}")
     payload = json.dumps(json.loads(entry.payload), indent=2, sort_keys=True)
@@ -357,7 +344,7 @@ def replay_webhook(event_id: str) -> Response:
     """Process a failed delivery again from the stored payload, without waiting for
     Stripe's next retry. The handlers are idempotent, so this is always safe."""
     rt = service_runtime()
-    entry = rt.repo.get_webhook_event(event_id)
+    entry = rt.admin.webhook_event(event_id)
     if entry is None:
         raise NotFound(f"No such event in the inbox: {event_id}")
     try:
@@ -376,7 +363,7 @@ def audit() -> str:
     """The audit log a page at a time, newest first; ``?order=`` keeps the entries about
     one order (the order, its lot, its payment attempts and payments)."""
     rt = service_runtime()
-    reports = AdminReports(rt.repo)
+    reports = rt.admin.reports
     order_id = (request.args.get("order") or "").strip()
     subjects = reports.order_subjects(order_id) if order_id else set()
     if order_id and not subjects:
@@ -435,7 +422,7 @@ def alerts() -> str:
     columns = [Column("at", "When"), Column("severity", "Severity", badge=True),
                Column("kind", "Kind"), Column("message", "Message"),
                Column("subject", "Subject", mono=True)]
-    found = service_runtime().repo.list_alerts(LIMIT)
+    found = service_runtime().admin.alerts(LIMIT)
     rows = (Row(f"{alert.kind}:{alert.at}:{number}", {
         "at": cell(alert.at, timestamp_text(alert.at)), "severity": cell(alert.severity),
         "kind": cell(alert.kind), "message": cell(alert.message),
@@ -448,7 +435,7 @@ def alerts() -> str:
 def security() -> str:
     columns = [Column("at", "When"), Column("kind", "Kind"), Column("detail", "Detail"),
                Column("remote", "From", mono=True), Column("count", "Times")]
-    found = service_runtime().repo.list_security_events(LIMIT)
+    found = service_runtime().admin.security_events(LIMIT)
     rows = (Row(str(event["id"]), {
         "at": cell(event["at"], timestamp_text(event["at"])), "kind": cell(event["kind"]),
         "detail": cell(event["detail"]), "remote": cell(event["remote_addr"]),
@@ -465,7 +452,7 @@ def mail() -> str:
     columns = [Column("at", "Queued"), Column("to", "To"), Column("subject", "Subject"),
                Column("delivery", "Delivery", badge=True), Column("attempts", "Attempts"),
                Column("receipt", "Receipt", mono=True)]
-    found = service_runtime().repo.list_mail(None, LIMIT)
+    found = service_runtime().admin.mail(LIMIT)
     rows = (Row(str(queued.id), {
         "at": cell(queued.created_at, timestamp_text(queued.created_at)
                    if queued.created_at else ""),
@@ -485,7 +472,7 @@ def sms() -> str:
     columns = [Column("at", "Queued"), Column("to", "To", mono=True), Column("text", "Text"),
                Column("delivery", "Delivery", badge=True), Column("attempts", "Attempts"),
                Column("error", "Last error")]
-    found = TextMessageRecords(service_runtime().repo).list(LIMIT)
+    found = service_runtime().admin.text_messages(LIMIT)
     rows = (Row(str(text.id), {
         "at": cell(text.created_at, timestamp_text(text.created_at) if text.created_at
                    else ""),
@@ -500,7 +487,7 @@ def sms() -> str:
 
 @bp.get("/mail/<int:mail_id>")
 def mail_message(mail_id: int) -> str:
-    queued = service_runtime().repo.get_mail(mail_id)
+    queued = service_runtime().admin.mail_message(mail_id)
     if queued is None:
         raise NotFound(f"No such email: {mail_id}")
     return render_template("admin/mail.html", current="mail", heading=queued.subject,
@@ -511,9 +498,7 @@ def mail_message(mail_id: int) -> str:
 def mail_attachment(mail_id: int) -> Response:
     """The PDF attached to a receipt email, checked against its recorded SHA-256."""
     rt = service_runtime()
-    queued = rt.repo.get_mail(mail_id)
-    order = rt.repo.get_order(queued.receipt_order_id) if queued and \
-        queued.receipt_order_id else None
+    order = rt.admin.mail_receipt_order(mail_id)
     pdf = rt.receipts.load(order.id, order.receipt_sha256) if order else None
     if order is None or not pdf:
         raise NotFound(f"Email {mail_id} has no receipt attached.")

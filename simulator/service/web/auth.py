@@ -24,7 +24,6 @@ from typing import Any, TypeVar, cast
 from flask import g, request, session
 
 from simulator.common.clock import system_time
-from simulator.service.domain.credentials import password_matches
 from simulator.service.web import security_log
 from simulator.service.web.errors import Forbidden, InvalidRequest, Unauthenticated, WebError
 from simulator.service.web.runtime import service_runtime
@@ -77,7 +76,7 @@ def _bearer_token() -> str | None:
 
 def _from_bearer() -> Viewer:
     token = _bearer_token() or ""
-    user = service_runtime().repo.get_user_by_token(token)
+    user = service_runtime().accounts.by_token(token)
     if user is None:
         raise WebError("invalid_token", 401, "The API token is not valid.")
     return _viewer_of(user)
@@ -90,7 +89,7 @@ def _from_session() -> Viewer | None:
     if _session_expired():
         session.clear()
         return None
-    user = service_runtime().repo.get_user(user_id)
+    user = service_runtime().accounts.by_id(user_id)
     return _viewer_of(user) if user is not None else None
 
 
@@ -129,12 +128,7 @@ def require_admin() -> Viewer:
 
 def authenticate(email: str, password: str) -> Any:
     """The user with this address and password, else None (the same work either way)."""
-    repo = service_runtime().repo
-    user = repo.get_user_by_email(email) if email else None
-    stored = repo.password_hash_of(user.id) if user is not None else None
-    if not password_matches(stored, password) or user is None:
-        return None
-    return user
+    return service_runtime().accounts.authenticate(email, password)
 
 
 def sign_in(user_id: str) -> None:

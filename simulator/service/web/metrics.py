@@ -18,7 +18,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from simulator.common.clock import monotonic
 from simulator.service.adapters.alert_webhook import AlertReceiver
-from simulator.service.metrics import PaymentMetrics, bucket_of
 from simulator.service.scheduler import DELIVER_ALERT
 from simulator.service.web.auth import require_admin
 from simulator.service.web.runtime import ServiceRuntime, runtime_of, service_runtime
@@ -42,11 +41,11 @@ def install(app: Flask) -> None:
     is configured (and no longer when it is not)."""
     rt = runtime_of(app)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(PaymentMetrics(rt.repo, rt.config))
+    registry.register(rt.monitoring.collector())
     app.extensions[REGISTRY] = registry
     app.register_blueprint(bp)
     receiver = AlertReceiver.from_config(rt.config)  # a wrong format refuses to start
-    rt.repo.forward_alerts_as_jobs(DELIVER_ALERT if receiver is not None else None)
+    rt.monitoring.forward_alerts_as_jobs(DELIVER_ALERT if receiver is not None else None)
 
 
 @bp.get("/metrics")
@@ -89,7 +88,7 @@ def _record_duration(response: Response) -> Response:
     metric, label = TIMED_ENDPOINTS[str(request.endpoint)]
     label = label or _outcome(response.status_code)
     try:
-        service_runtime().repo.observe_latency(metric, label, bucket_of(seconds), seconds)
+        service_runtime().monitoring.observe_latency(metric, label, seconds)
     except Exception:  # a metric is never worth failing the request it measured
         log.exception("could not record the duration of %s", request.endpoint)
     return response

@@ -23,7 +23,6 @@ from simulator.service.domain.order import Order
 from simulator.service.domain.payment_session import PaymentSession
 from simulator.service.domain.retry import Allowed, RetryPolicy
 from simulator.service.domain.window import PaymentWindow
-from simulator.service.payments.jobs import record_tampered_receipt
 from simulator.service.web import security_log
 from simulator.service.web.auth import (
     authenticate,
@@ -171,11 +170,8 @@ def _win_state(win: AuctionWin, sessions: Sequence[PaymentSession],
 def buyer_winnings(rt: ServiceRuntime, buyer_id: str) -> list[WinningRow]:
     policy = RetryPolicy(rt.config.max_retries, rt.config.payment_window_hours)
     now = rt.clock.now()
-    rows = []
-    for win in rt.repo.wins_for_buyer(buyer_id):
-        sessions = rt.repo.sessions_for_win(win.id)
-        rows.append(winning_row(win, sessions, rt.repo.order_for_win(win.id), now, policy))
-    return rows
+    return [winning_row(found.win, found.sessions, found.order, now, policy)
+            for found in rt.buyers.winnings(buyer_id)]
 
 
 @bp.get("/payments/winnings")
@@ -252,7 +248,7 @@ def receipt(order_id: str) -> Response:
     expires (``receipt_links.py``); the PDF is checked against its recorded SHA-256."""
     rt = service_runtime()
     viewer = require_viewer()
-    order = rt.repo.get_order(order_id)
+    order = rt.buyers.order(order_id)
     if order is None:
         raise NotFound(f"No such order: {order_id}")
     if order.buyer_id != viewer.id and not viewer.is_admin:
@@ -271,7 +267,7 @@ def _receipt_bytes(rt: ServiceRuntime, order: Order) -> bytes:
         pdf = rt.receipts.load(order.id, order.receipt_sha256) \
             if order.status in ("paid", "refunded") else None
     except ReceiptTampered as tampered:
-        record_tampered_receipt(rt.repo, rt.clock, tampered, request.remote_addr or "")
+        rt.security.receipt_tampered(tampered, request.remote_addr or "")
         raise WebError("receipt_tampered", 500, "This receipt failed its integrity check and"
                        " was withheld; an administrator has been alerted.") from None
     if not pdf:

@@ -56,11 +56,9 @@ def check_receipt_link(order_id: str, user_id: str) -> None:
     reason = _refusal(request.args.get("sig"), order_id)
     if reason is None:
         return
-    rt = service_runtime()
-    with rt.repo.transaction():
-        rt.repo.add_security_event("receipt_link_refused",
-                                   f"order {order_id}, user {user_id}: {reason}",
-                                   request.remote_addr or "", rt.clock.timestamp())
+    service_runtime().security.record("receipt_link_refused",
+                                      f"order {order_id}, user {user_id}: {reason}",
+                                      request.remote_addr or "")
     raise Forbidden(REFUSED_MESSAGE)
 
 

@@ -1,5 +1,10 @@
 """What the blueprints reach through ``current_app``: the config, the clock and the
-collaborators ``create_app`` wired together. Nothing here is global to the process."""
+collaborators ``create_app`` wired together. Nothing here is global to the process.
+
+The blueprints reach the database only through ``service`` (the payment rules) and the
+use cases (``service/usecases/``) that ``ServiceRuntime.assemble`` builds over the
+repository; ``repo`` itself is kept for closing the store (and for tests), never read
+by a page or route (``tests/test_house_rules.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from simulator.common.clock import Clock
+from simulator.service.adapters.admin_reports import AdminReports
 from simulator.service.config import ServiceConfig
+from simulator.service.usecases.accounts import Accounts
+from simulator.service.usecases.auction import AuctionWins
+from simulator.service.usecases.back_office import AdminQueries
+from simulator.service.usecases.buyers import BuyerQueries
+from simulator.service.usecases.controls import ControlOperations
+from simulator.service.usecases.monitoring import Monitoring
+from simulator.service.usecases.security import SecurityLog
 
 if TYPE_CHECKING:
     from simulator.service.adapters.receipts import ReceiptStore
@@ -71,9 +84,32 @@ class ServiceRuntime:
     gateway: StripeGateway
     receipts: ReceiptStore
     webhook_secrets: EndpointSecrets
+    # The use cases: the web layer's door to storage besides ``service``.
+    accounts: Accounts
+    buyers: BuyerQueries
+    admin: AdminQueries
+    security: SecurityLog
+    auction: AuctionWins
+    controls: ControlOperations
+    monitoring: Monitoring
     clock_offset: ClockOffsetFile | None = None
     # What ``X-Test-Token`` must carry on the test routes (``adapters/control_token.py``).
     test_token: str | None = None
+
+    @classmethod
+    def assemble(cls, *, config: ServiceConfig, clock: Clock, repo: Repository,
+                 service: PaymentService, gateway: StripeGateway, receipts: ReceiptStore,
+                 webhook_secrets: EndpointSecrets, clock_offset: ClockOffsetFile | None = None,
+                 test_token: str | None = None) -> ServiceRuntime:
+        """The runtime with its use cases, each over ``repo``."""
+        return cls(
+            config=config, clock=clock, repo=repo, service=service, gateway=gateway,
+            receipts=receipts, webhook_secrets=webhook_secrets,
+            accounts=Accounts(repo), buyers=BuyerQueries(repo),
+            admin=AdminQueries(repo, AdminReports(repo)), security=SecurityLog(repo, clock),
+            auction=AuctionWins(repo, service), controls=ControlOperations(repo, clock),
+            monitoring=Monitoring(repo, config), clock_offset=clock_offset,
+            test_token=test_token)
 
     @property
     def webhook_endpoint_id(self) -> str | None:

@@ -21,11 +21,8 @@ import math
 from flask import Blueprint, Response, jsonify, request
 
 from simulator.service.adapters.control_token import HEADER, clock_sync_token
-from simulator.service.adapters.fraud_signals import FraudSignals
 from simulator.service.adapters.sandbox_clock import SandboxClockUnavailable, advance_at_sandbox
-from simulator.service.adapters.sms_records import TextMessageRecords
 from simulator.service.domain.credentials import same_secret
-from simulator.service.scheduler import RECONCILE_PAYMENTS, RECOVER_INBOX
 from simulator.service.web import security_log
 from simulator.service.web.auth import Viewer, check_api_origin, current_viewer
 from simulator.service.web.errors import Forbidden, InvalidRequest, WebError
@@ -36,7 +33,6 @@ clock_follower_bp = Blueprint("clock_follower", __name__, url_prefix="/_test")
 MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 3600
 MAX_OFFSET_SECONDS = 50 * 366 * 24 * 3600  # a sandbox offset beyond 50 years is a mistake
 MAX_CRASH_COUNT = 1000
-UPKEEP_KINDS = (RECONCILE_PAYMENTS, RECOVER_INBOX)
 REFUSED = ("The test routes need the service's test token (X-Test-Token) or a signed-in"
            " administrator.")
 
@@ -107,7 +103,7 @@ def _clock_body() -> dict[str, float | int]:
 
 def _next_due() -> float | None:
     """The next timed rule (the periodic upkeep jobs do not count: they are no rule)."""
-    return service_runtime().repo.next_job_due(except_kinds=UPKEEP_KINDS)
+    return service_runtime().controls.next_due()
 
 
 @bp.get("/clock")
@@ -163,8 +159,6 @@ def run_jobs() -> Response:
 def arm_crash_point() -> Response:
     """``{"crash_at": POINT, "count": N}``: the next N times a worker reaches POINT it
     dies with SIGKILL (``payments/crash_points.py``), for fault tests."""
-    from simulator.service.payments.crash_points import CrashPoints
-
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidRequest('Send a JSON object: {"crash_at": POINT, "count": N}.')
@@ -173,7 +167,7 @@ def arm_crash_point() -> Response:
     if not 1 <= count <= MAX_CRASH_COUNT or count != int(count):
         raise InvalidRequest(f"count must be a whole number from 1 to {MAX_CRASH_COUNT}.")
     try:
-        armed = CrashPoints(rt.repo, rt.clock).arm(str(body.get("crash_at")), int(count))
+        armed = rt.controls.arm_crash_point(str(body.get("crash_at")), int(count))
     except (TypeError, ValueError) as error:
         raise InvalidRequest(str(error)) from None
     return jsonify({"armed": armed})
@@ -185,8 +179,6 @@ def reset() -> Response:
     and the webhook endpoint stay): a test harness's clean slate between scenarios, in
     milliseconds."""
     rt = service_runtime()
-    cleared = rt.repo.clear_business_data()
-    cleared += TextMessageRecords(rt.repo).clear_outbox()
-    cleared += FraudSignals(rt.repo).clear()
+    cleared = rt.controls.clear_records()
     rt.service.schedule_upkeep()
     return jsonify({"reset": True, "rows_deleted": cleared})

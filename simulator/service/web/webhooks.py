@@ -34,7 +34,6 @@ from simulator.service.adapters.stripe_gateway import StripeGateway
 from simulator.service.adapters.webhook_endpoint import WEBHOOK_PATH, EndpointSecrets
 from simulator.service.payments.inbox import EventFailed
 from simulator.service.web.errors import error_body
-from simulator.service.web.inbox import Inbox
 from simulator.service.web.runtime import ServiceRuntime, service_runtime
 
 log = logging.getLogger("simulator.service.webhooks")
@@ -147,7 +146,7 @@ def _reject(rt: ServiceRuntime, rejected: WebhookRejected) -> Response:
     """Log and record the refusal: the only writes allowed before verification."""
     remote = request.remote_addr or ""
     log.warning("webhook refused (%s) from %s: %s", rejected.kind, remote, rejected.message)
-    Inbox(rt.repo, rt.clock).security_event(rejected.kind, rejected.message, remote)
+    rt.security.refused_delivery(rejected.kind, rejected.message, remote)
     code = "payload_too_large" if rejected.http_status == 413 else "invalid_signature"
     if rejected.kind == "webhook_payload_invalid":
         code = "invalid_payload"

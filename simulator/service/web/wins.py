@@ -20,8 +20,8 @@ from typing import Any, NoReturn
 from flask import Blueprint, Response, jsonify, request
 
 from simulator.service.domain.auction import AuctionWin
-from simulator.service.domain.stores import Conflict
 from simulator.service.domain.window import PaymentWindow
+from simulator.service.usecases.auction import WinConflict
 from simulator.service.web import security_log
 from simulator.service.web.errors import (
     Forbidden,
@@ -175,27 +175,14 @@ def _currency(body: Mapping[str, Any], currencies: Collection[str]) -> str:
 
 
 def _check_buyer(rt: ServiceRuntime, buyer_id: str) -> None:
-    buyer = rt.repo.get_user(buyer_id)
-    if buyer is None or buyer.role != "buyer":
+    if not rt.auction.is_buyer(buyer_id):
         raise InvalidField("buyer_id", f"buyer_id: no buyer with id {buyer_id!r}.")
 
 
 # -- once per auction -----------------------------------------------------------------------
 def _record_once(rt: ServiceRuntime, win: AuctionWin) -> tuple[AuctionWin, bool]:
-    """The timer may send a win twice (a retry, or two deliveries racing): the first
-    write wins, the primary key refuses the second, which then compares."""
-    existing = rt.repo.get_win(win.id)
-    if existing is None:
-        try:
-            rt.service.record_win(win)
-            return win, True
-        except Conflict:
-            existing = rt.repo.get_win(win.id)
-            if existing is None:
-                raise
-    differing = [name for name, value in asdict(win).items()
-                 if getattr(existing, name) != value]
-    if differing:
-        raise WebError("conflict", 409, f"Auction {win.id} was already recorded with a "
-                                        f"different {', '.join(differing)}.")
-    return existing, False
+    """Recorded once (``usecases/auction.py``); the same id with other values is a 409."""
+    try:
+        return rt.auction.record_once(win)
+    except WinConflict as conflict:
+        raise WebError("conflict", 409, str(conflict)) from None
