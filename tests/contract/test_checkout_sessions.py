@@ -20,12 +20,14 @@ from simulator.sandbox import registrations
 from simulator.sandbox.errors import InvalidRequestError
 from simulator.sandbox.flows.checkout_expiry import expire_when_due
 from simulator.sandbox.resources import checkout_session as sessions
+from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources.base import Ctx
 from simulator.sandbox.resources.catalog_requests import PriceCreate, PriceData
 from simulator.sandbox.resources.checkout_line_items import CheckoutLineItem
 from simulator.sandbox.resources.checkout_options import PaymentIntentData
 from simulator.sandbox.resources.checkout_session_requests import CheckoutSessionCreate
 from simulator.sandbox.resources.event import EventLog
+from simulator.sandbox.resources.payment_intent_requests import PaymentIntentCreate
 from simulator.sandbox.resources.price import create_price
 from simulator.sandbox.resources.product import ProductData
 from simulator.sandbox.store import Store
@@ -104,6 +106,40 @@ def test_create_payment_session(client: stripe.StripeClient, price: stripe.Price
     assert session.payment_method_options.card is not None
     assert session.payment_method_options.card.request_three_d_secure == "any"
     assert client.v1.checkout.sessions.retrieve(session.id).client_reference_id == "order-17"
+
+
+def test_payment_intent_data_reaches_the_payment_made_at_checkout(
+        client: stripe.StripeClient, price: stripe.Price, sandbox_server: RunningServer) -> None:
+    shipping = {"name": "Ada Lovelace", "address": {"line1": "12 St James's Square",
+                                                     "city": "London", "country": "GB"}}
+    session = client.v1.checkout.sessions.create(params={
+        "mode": "payment", "line_items": [{"price": price.id, "quantity": 1}],
+        "success_url": SUCCESS_URL,
+        "payment_intent_data": {"description": "Lot 17", "transfer_group": "auction-17",
+                                "statement_descriptor_suffix": "LOT 17", "shipping": shipping,
+                                "metadata": {"lot": "17"}},
+    })
+
+    paid = requests.post(f"{sandbox_server.url}/_sandbox/checkout/sessions/{session.id}/complete",
+                         data={"payment_method": "pm_card_visa", "email": "ada@example.com"},
+                         timeout=10)
+
+    assert paid.status_code == 200, paid.text
+    intent = client.v1.payment_intents.retrieve(paid.json()["payment_intent"]["id"])
+    assert (intent.description, intent.transfer_group, intent.statement_descriptor_suffix,
+            intent.receipt_email) == ("Lot 17", "auction-17", "LOT 17", "ada@example.com")
+    assert intent.metadata.to_dict() == {"lot": "17"}
+    assert intent.shipping is not None and intent.shipping.name == "Ada Lovelace"
+    assert intent.shipping.address is not None and intent.shipping.address.city == "London"
+
+
+def test_payment_intent_data_is_checked_as_a_payment_intent_would_be(
+        client: stripe.StripeClient, price: stripe.Price) -> None:
+    error = refusal(lambda: client.v1.checkout.sessions.create(params={
+        "mode": "payment", "line_items": [{"price": price.id, "quantity": 1}],
+        "success_url": SUCCESS_URL,
+        "payment_intent_data": {"receipt_email": "a" * 790 + "@example.com"}}))
+    assert error["param"] == "payment_intent_data[receipt_email]"
 
 
 def test_line_items_embed_their_prices(client: stripe.StripeClient, price: stripe.Price) -> None:
@@ -373,9 +409,7 @@ def test_manual_capture_completes_unpaid(ctx: Ctx) -> None:
 
 
 def test_expiry_cancels_the_sessions_payment_intent(ctx: Ctx) -> None:
-    intents = pytest.importorskip("simulator.sandbox.resources.payment_intent")
     session = _open_session(ctx)
-    from simulator.sandbox.resources.payment_intent_requests import PaymentIntentCreate
     intent = intents.create_payment_intent(ctx, PaymentIntentCreate(64200, "usd"))
     sessions.attach_payment_intent(ctx, session, intent.id)
     ctx.now = session.expires_at

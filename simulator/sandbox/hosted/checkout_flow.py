@@ -19,6 +19,7 @@ from simulator.sandbox.resources import payment_intent as intents
 from simulator.sandbox.resources.base import Ctx, find, load
 from simulator.sandbox.resources.common import UNSET, empty_billing_details
 from simulator.sandbox.resources.payment_intent_requests import (
+    DETAIL_FIELDS,
     PaymentDetails,
     PaymentIntentCreate,
     PaymentMethodTypes,
@@ -146,12 +147,10 @@ def _session_intent(ctx: Ctx, session: sessions.CheckoutSession,
             return existing
     data = session.payment_intent_data
     assert session.amount_total is not None, "a session with a payment has a total"
-    details = PaymentDetails(
-        description=data.get("description") or UNSET,
-        receipt_email=data.get("receipt_email") or buyer.email or UNSET,
-        statement_descriptor=data.get("statement_descriptor") or UNSET,
-        statement_descriptor_suffix=data.get("statement_descriptor_suffix") or UNSET,
-        metadata=dict(data.get("metadata") or {}))
+    described = {name: data[name] for name in DETAIL_FIELDS if data.get(name)}
+    described.setdefault("receipt_email", buyer.email or UNSET)
+    described["metadata"] = dict(described.get("metadata") or {})
+    details = PaymentDetails(**described)
     card_options = (session.payment_method_options or {}).get("card") or {}
     three_d_secure = card_options.get("request_three_d_secure")
     options = PaymentOptions(

@@ -6,11 +6,12 @@ by ``from_params`` and kept on the session as the plain hash ``stored()`` gives;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.sandbox.params import Params, apply_metadata
-from simulator.sandbox.resources.common import read_shipping
+from simulator.sandbox.resources.common import UNSET
+from simulator.sandbox.resources.payment_intent_requests import DETAIL_FIELDS, PaymentDetails
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 SETUP_FUTURE_USAGES = ("off_session", "on_session")
@@ -85,46 +86,31 @@ class CardOptions:
 
 @dataclass(frozen=True)
 class PaymentIntentData:
-    """What ``payment_intent_data`` passes on to the PaymentIntent made at confirmation."""
+    """What ``payment_intent_data`` passes on to the PaymentIntent made at confirmation:
+    the fields that describe it, read with the same limits as creating a PaymentIntent,
+    and how it is captured and kept for later."""
 
+    details: PaymentDetails = field(default_factory=PaymentDetails)
     capture_method: str | None = None
-    description: str | None = None
-    metadata: dict[str, str] | None = None
-    receipt_email: str | None = None
     setup_future_usage: str | None = None
-    shipping: dict[str, Any] | None = None
-    statement_descriptor: str | None = None
-    statement_descriptor_suffix: str | None = None
-    transfer_group: str | None = None
 
     @classmethod
     def from_params(cls, data: Params) -> PaymentIntentData:
         return cls(
+            details=PaymentDetails.from_params(data),
             capture_method=data.enum("capture_method", CAPTURE_METHODS),
-            description=data.string("description", max_length=1000),
-            metadata=data.metadata(),
-            receipt_email=data.string("receipt_email"),
             setup_future_usage=data.enum("setup_future_usage", SETUP_FUTURE_USAGES),
-            shipping=read_shipping(data.hash("shipping")),
-            statement_descriptor=data.string("statement_descriptor", max_length=22),
-            statement_descriptor_suffix=data.string("statement_descriptor_suffix",
-                                                    max_length=22),
-            transfer_group=data.string("transfer_group"),
         )
 
     def stored(self) -> dict[str, Any]:
         """The values given, as the session keeps them."""
-        return _given({
-            "capture_method": self.capture_method,
-            "description": self.description,
-            "metadata": apply_metadata({}, self.metadata),
-            "receipt_email": self.receipt_email,
-            "setup_future_usage": self.setup_future_usage,
-            "shipping": self.shipping,
-            "statement_descriptor": self.statement_descriptor,
-            "statement_descriptor_suffix": self.statement_descriptor_suffix,
-            "transfer_group": self.transfer_group,
-        })
+        details = self.details
+        described = {name: value for name in DETAIL_FIELDS
+                     if (value := getattr(details, name)) is not UNSET}
+        described["metadata"] = apply_metadata({}, details.metadata)
+        given = _given({"capture_method": self.capture_method,
+                        "setup_future_usage": self.setup_future_usage, **described})
+        return dict(sorted(given.items()))
 
 
 @dataclass(frozen=True)

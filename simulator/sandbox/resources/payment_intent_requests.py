@@ -62,12 +62,12 @@ class PaymentDetails:
     """Fields that only describe a payment: a PaymentIntent's (updatable in any status)
     or those of a charge made with a source."""
 
+    shipping: Maybe[dict[str, Any] | None] = UNSET
     description: Maybe[str | None] = UNSET
     receipt_email: Maybe[str | None] = UNSET
     transfer_group: Maybe[str | None] = UNSET
     statement_descriptor: Maybe[str | None] = UNSET
     statement_descriptor_suffix: Maybe[str | None] = UNSET
-    shipping: Maybe[dict[str, Any] | None] = UNSET
     metadata: dict[str, str] | None = None
 
     @classmethod
