@@ -26,9 +26,9 @@ COLUMNS = tuple(OBJECT_COLUMNS)
 DATA = COLUMNS.index("data")
 FOREIGN_KEYS = tuple(COLUMNS.index(column) for column in INDEX_COLUMNS)
 SELECT = f"SELECT rowid, {', '.join(COLUMNS)} FROM objects"
-INSERT = (f"INSERT OR IGNORE INTO objects (rowid, {', '.join(COLUMNS)})"
+INSERT = (f"INSERT INTO objects (rowid, {', '.join(COLUMNS)})"
           f" VALUES (?, {', '.join('?' for _ in COLUMNS)})")
-INSERT_FILTER = ("INSERT OR IGNORE INTO object_filters (object_rowid, name, value, type, created)"
+INSERT_FILTER = ("INSERT INTO object_filters (object_rowid, name, value, type, created)"
                  " VALUES (?, ?, ?, ?, ?)")
 # A clone: its objects row (in COLUMNS order) and its list filters (name, value).
 Clone = tuple[tuple[object, ...], list[tuple[str, str]]]
@@ -131,7 +131,7 @@ def bring_up_to_date(db_path: str) -> None:
     from simulator.sandbox.store import Store
 
     registrations.register_everything()
-    Store(db_path, indexer=registrations.stored_filters).close()
+    Store(db_path, indexer=registrations.INDEXER).close()
 
 
 def make_template_objects(db_path: str) -> None:

@@ -29,7 +29,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     registrations.register_everything()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    rt = Runtime(config, indexer=registrations.stored_filters)
+    rt = Runtime(config, indexer=registrations.INDEXER)
     rt.event_sink = EventLog(listeners=registrations.EVENT_LISTENERS)
     account.configure(rt.store, config.default_api_version)
     app.extensions["sandbox"] = rt

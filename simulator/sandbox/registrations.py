@@ -10,6 +10,7 @@ sandbox's jobs without an app.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,7 @@ from simulator.sandbox.resources import (
 )
 from simulator.sandbox.resources.base import REGISTRY, StripeObject
 from simulator.sandbox.resources.event import EventListener
+from simulator.sandbox.store import Indexer
 
 RESOURCES: tuple[type[StripeObject], ...] = (
     balance_transaction.BalanceTransaction, card.Card, cash_balance.CashBalanceTransaction,
@@ -91,10 +93,25 @@ EVENT_LISTENERS: tuple[EventListener, ...] = (webhooks.queue_deliveries,)
 
 
 def stored_filters(object_type: str, state: dict[str, Any]) -> Mapping[str, str | None]:
-    """An object's list filters computed from its stored state: the store's indexer, to
-    fill ``object_filters`` for a file written before it."""
+    """An object's list filters computed from its stored state, to fill
+    ``object_filters`` for a file written before it or before a class's filters changed."""
     cls = REGISTRY.get(object_type)
     return cls.from_state(state).index() if cls is not None else {}
+
+
+# Raise it when a class changes how it computes a filter's value but not its names.
+FILTERS_REVISION = 1
+
+
+def _filters_version() -> str:
+    """Changes whenever any object class declares other filters (``FILTERS``)."""
+    declared = sorted((cls.OBJECT, cls.FILTERS) for cls in RESOURCES)
+    digest = hashlib.sha256(repr((FILTERS_REVISION, declared)).encode()).hexdigest()
+    return digest[:16]
+
+
+# How the store re-indexes a file whose filter rows another version made.
+INDEXER = Indexer(stored_filters, _filters_version())
 
 
 def register_everything() -> None:

@@ -52,12 +52,20 @@ class Page:
     has_more: bool
 
 
-# An object's list filters by name (None: no value), as its class computes them from its
-# stored state; the store calls it to re-index a file written before ``object_filters``.
-Indexer = Callable[[str, dict[str, Any]], Mapping[str, str | None]]
-# In ``meta``: the version of the filter rows, so a file is re-indexed once.
+@dataclass(frozen=True)
+class Indexer:
+    """An object's list filters by name (None: no value), as its class computes them from
+    its stored state (``filters(type, data)``), and a ``version`` that changes whenever
+    the classes declare other filters. A file whose rows were made by another version
+    (or before ``object_filters``) is re-indexed when it is opened."""
+
+    filters: Callable[[str, dict[str, Any]], Mapping[str, str | None]]
+    version: str
+
+
+# In ``meta``: the indexer's version the filter rows were made with, so a file is
+# re-indexed once, and again when an object class declares other filters.
 FILTERS_VERSION_KEY = "object_filters_version"
-FILTERS_VERSION = "1"
 REINDEX_BATCH = 5_000
 _GLOB_CHARS = frozenset("*?[")
 
@@ -104,9 +112,10 @@ class Store:
     def _open_schema(self) -> None:
         with self.transaction() as conn:
             create_schema(conn)
-            if self.indexer is not None and self.get_meta(FILTERS_VERSION_KEY) != FILTERS_VERSION:
-                self._reindex(conn, self.indexer)
-                self.set_meta(FILTERS_VERSION_KEY, FILTERS_VERSION)
+            indexer = self.indexer
+            if indexer is not None and self.get_meta(FILTERS_VERSION_KEY) != indexer.version:
+                self._reindex(conn, indexer)
+                self.set_meta(FILTERS_VERSION_KEY, indexer.version)
 
     def _reindex(self, conn: sqlite3.Connection, indexer: Indexer) -> None:
         """Rebuild every object's filter rows from its stored state."""
@@ -122,7 +131,7 @@ class Store:
             conn.executemany(_INSERT_FILTER, [
                 (rowid, name, value, type_, created)
                 for rowid, type_, created, data in rows
-                for name, value in _named(indexer(type_, codec.loads(data))).items()
+                for name, value in _named(indexer.filters(type_, codec.loads(data))).items()
             ])
             last = rows[-1][0]
 

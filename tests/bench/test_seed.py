@@ -33,3 +33,18 @@ def test_seeded_objects_list_by_email_type_and_customer(tmp_path: Path) -> None:
     assert len(created) == 11  # the template's and ten clones'
     assert {event["type"] for event in created} == {"customer.created"}
     assert by_email[0]["id"] in {event["data"]["object"]["id"] for event in created}
+
+
+def test_seeding_again_adds_new_objects_beside_the_first(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.sqlite3"
+    client(db)
+    seed(str(db), 50)
+    again = seed(str(db), 50)
+    assert again.by_type == {"customer": 10, "payment_intent": 10, "charge": 10, "event": 20}
+
+    api = client(db)
+    customers = api.get("/v1/customers?limit=100").get_json()["data"]
+    assert len({customer["id"] for customer in customers}) == 21  # the template and 2 x 10
+    for customer in customers:  # each one's filter row names its own email
+        found = api.get(f"/v1/customers?email={customer['email']}").get_json()["data"]
+        assert customer["id"] in {other["id"] for other in found}

@@ -11,7 +11,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from simulator.sandbox import registrations
 from simulator.sandbox.app import create_app
+from simulator.sandbox.resources.customer import Customer
 from simulator.sandbox.runtime import SandboxConfig
 from simulator.sandbox.store import FILTERS_VERSION_KEY
 
@@ -126,3 +128,26 @@ def test_an_old_snapshot_is_reindexed_when_restored(tmp_path: Path) -> None:
 
     assert current.post("/_sandbox/snapshots/before/restore").status_code == 200
     assert answers(current) == expected
+
+
+def test_a_file_indexed_by_other_filters_is_reindexed(tmp_path: Path) -> None:
+    """Rows made while a class declared other filters (another indexer version) are
+    rebuilt at the next start, so a filter added later finds older objects too."""
+    path = tmp_path / "sandbox.sqlite3"
+    api = client(path)
+    make_objects(api)
+    expected = answers(api)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM object_filters WHERE name = 'email'")
+        db.execute("UPDATE meta SET value = 'made-by-other-filters' WHERE key = ?",
+                   (FILTERS_VERSION_KEY,))
+    db.close()
+    assert answers(client(path)) == expected
+
+
+def test_the_indexer_version_follows_the_declared_filters(monkeypatch: Any) -> None:
+    before = registrations._filters_version()
+    monkeypatch.setattr(Customer, "FILTERS", (*Customer.FILTERS, "name"))
+    assert registrations._filters_version() != before
+    assert registrations.INDEXER.version == before
